@@ -1,10 +1,233 @@
-"""Turn any drawing or image into the 28x28 input the model was trained on."""
+"""Turn any drawing or image into the 28x28 input the model was trained on.
+
+The one preprocessing path of the project: the server, the command line and the evaluation all
+go through it. Data flows one way:
+
+    bytes or data URL -> decode_image -> ink map (float, 1 = ink) -> to_mnist -> uint8 28x28
+    -> to_model_input -> float32 (n, 28, 28, 1)
+
+`to_mnist` follows MNIST's own recipe (crop to the ink, fit into 20x20 keeping the aspect ratio
+with anti-aliasing, centre the mass in 28x28) and first brings the pen to MNIST's stroke width,
+so thin and thick pens, tiny and huge digits read alike.
+"""
 
 from __future__ import annotations
 
-import numpy as np
+import base64
+import binascii
+import io
+import re
+import struct
+import warnings
 
-SIZE = 28
+import cv2
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+SIZE = 28  # side of the model's input
+BOX = 20  # MNIST fits each digit's longest side into 20 pixels ...
+WORK = 64  # ... after stroke-width normalisation at this working resolution
+MAX_SIDE = 512  # larger images are first reduced to this longest side
+MAX_PIXELS = 25_000_000  # refuse to decode anything larger (decompression bombs)
+FORMATS = {"PNG", "JPEG", "WEBP", "GIF", "BMP"}
+MEDIA_TYPES = {"image/png", "image/jpeg", "image/jpg", "image/webp", "image/gif", "image/bmp"}
+
+# MNIST's median stroke width relative to the digit's longest side, measured with
+# `stroke_width` on the training set (see tests/test_preprocessing.py, which re-measures it).
+MNIST_STROKE_RATIO = 0.136
+INK_THRESHOLD = 0.35  # ink map level above which a pixel counts as ink
+MIN_CONTRAST = 0.12  # below this peak contrast an image holds no drawing
+MIN_COMPONENT_SHARE = 0.02  # specks smaller than this share of the ink are dropped
+
+_DATA_URL = re.compile(r"data:(?P<type>[\w.+-]+/[\w.+-]+)?(?P<params>(;[\w.+-]+=[\w.+-]+)*)(?P<b64>;base64)?,", re.I)
+
+
+class InputError(ValueError):
+    """The input cannot be read as an image; the message says why, for the client."""
+
+
+class EmptyDrawingError(InputError):
+    """The image holds no drawing."""
+
+
+def decode_base64_image(text: str) -> bytes:
+    """Return the bytes of a `data:image/...;base64,` URL or of bare base64 text."""
+    if not isinstance(text, str) or not text.strip():
+        raise InputError("image must be a non-empty string: a data URL or base64 PNG")
+    text = text.strip()
+    if text[:5].lower() == "data:":
+        match = _DATA_URL.match(text)
+        if not match or not match.group("b64"):
+            raise InputError("image data URL must be of the form data:image/png;base64,...")
+        media_type = (match.group("type") or "").lower()
+        if media_type not in MEDIA_TYPES:
+            raise InputError(f"unsupported media type {media_type or '(none)'!r}: send an image (PNG, JPEG, WebP, GIF, BMP)")
+        text = text[match.end():]
+    try:
+        data = base64.b64decode("".join(text.split()), validate=True)
+    except (binascii.Error, ValueError):
+        raise InputError("image is not valid base64") from None
+    if not data:
+        raise InputError("image is empty")
+    return data
+
+
+def decode_image(data: bytes) -> np.ndarray:
+    """Decode image file bytes into an ink map: float32 (h, w) in [0, 1], 1 where there is ink.
+
+    Reads the three ways a canvas comes (transparent background, white background with dark
+    ink, dark background with light ink), any bit depth or palette, and JPEG EXIF rotation.
+    """
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))
+            if image.format not in FORMATS:
+                raise InputError(f"unsupported image format {image.format}: send PNG, JPEG, WebP, GIF or BMP")
+            width, height = image.size
+            if width * height > MAX_PIXELS:
+                raise InputError(f"image is too large: {width}x{height} pixels (limit {MAX_PIXELS:,})")
+            image.seek(0)  # animated images: the first frame
+            image = ImageOps.exif_transpose(image)
+            return _ink_map(image)
+    except InputError:
+        raise
+    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise InputError("not a readable image") from None
+    except (OSError, SyntaxError, ValueError, TypeError, EOFError, IndexError, KeyError, struct.error, MemoryError):
+        raise InputError("image is corrupt or truncated") from None
+
+
+def _ink_map(image: Image.Image) -> np.ndarray:
+    """Grey level and alpha of a decoded image -> ink strength in [0, 1]."""
+    if image.mode in ("I", "I;16", "I;16B", "I;16L", "I;16N", "F"):
+        values = np.asarray(image, dtype=np.float32)
+        top = 65535.0 if image.mode != "F" and values.max(initial=0) > 255 else 255.0
+        gray = np.clip(values / top, 0, 1)
+        alpha = None
+    else:
+        has_alpha = image.mode in ("RGBA", "LA", "PA", "La", "RGBa") or "transparency" in image.info
+        rgba = np.asarray(image.convert("RGBA" if has_alpha else "RGB"), dtype=np.float32) / 255.0
+        gray = rgba[..., 0] * 0.299 + rgba[..., 1] * 0.587 + rgba[..., 2] * 0.114
+        alpha = rgba[..., 3] if has_alpha else None
+    if gray.size == 0:
+        raise EmptyDrawingError("the image is empty")
+    if alpha is not None and np.median(_border(alpha)) < 0.5:
+        return alpha  # transparent canvas: whatever was painted is ink, whatever its colour
+    if alpha is not None:
+        gray = gray * alpha + (1.0 - alpha)  # partly transparent pixels over white
+    background = float(np.median(_border(gray)))
+    ink = background - gray if background >= 0.5 else gray - background
+    return np.clip(ink, 0.0, 1.0).astype(np.float32)
+
+
+def _border(image: np.ndarray) -> np.ndarray:
+    """The outermost rows and columns of an image: where a drawing's background is."""
+    return np.concatenate([image[0], image[-1], image[:, 0], image[:, -1]])
+
+
+def _bounding_box(mask: np.ndarray) -> tuple[int, int, int, int] | None:
+    """(top, bottom, left, right) of the True pixels, bottom and right exclusive; None if none."""
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    if rows.size == 0:
+        return None
+    return int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+
+
+def _fit(image: np.ndarray, side: int) -> np.ndarray:
+    """Resize so the longest side is `side`, keeping the aspect ratio (area filter when shrinking)."""
+    h, w = image.shape
+    scale = side / max(h, w)
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+
+
+def stroke_width(mask: np.ndarray) -> float:
+    """Mean pen width of a binary drawing, in pixels: twice the ink area over its outline length."""
+    mask = mask.astype(np.uint8)
+    area = float(mask.sum())
+    if area == 0:
+        return 0.0
+    contours, _ = cv2.findContours(mask, cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE)
+    perimeter = sum(cv2.arcLength(c, closed=True) for c in contours)
+    return 2.0 * area / max(perimeter, 1.0)
+
+
+def _drop_specks(ink: np.ndarray) -> np.ndarray:
+    """Erase stray dots: connected pieces holding under MIN_COMPONENT_SHARE of the ink."""
+    count, labels, stats, _ = cv2.connectedComponentsWithStats((ink > INK_THRESHOLD).astype(np.uint8), connectivity=8)
+    if count <= 2:
+        return ink
+    areas = stats[1:, cv2.CC_STAT_AREA]
+    small = np.flatnonzero(areas < MIN_COMPONENT_SHARE * areas.sum()) + 1
+    if small.size == 0:
+        return ink
+    keep = ~np.isin(labels, small)
+    grown = cv2.dilate(keep.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)  # keep anti-aliased rims
+    return np.where(grown, ink, 0.0).astype(np.float32)
+
+
+def _normalise_stroke(digit: np.ndarray) -> np.ndarray:
+    """Thicken thin pens and thin thick pens to MNIST's stroke width, at the working resolution."""
+    mask = digit > INK_THRESHOLD
+    width = stroke_width(mask)
+    target = MNIST_STROKE_RATIO * WORK
+    if width <= 0:
+        return digit
+    change = int(round(target - width))
+    if change >= 1:
+        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (change + 1, change + 1))
+        return cv2.dilate(digit, kernel)
+    # Thin only by as much as keeps every stroke: never more than a third of the width.
+    change = min(-change, int(width / 3))
+    if change >= 1:
+        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (change + 1, change + 1))
+        return cv2.erode(digit, kernel)
+    return digit
+
+
+def to_mnist(ink: np.ndarray) -> np.ndarray:
+    """An ink map of any size -> a uint8 28x28 MNIST-style digit (white ink on black).
+
+    Raises EmptyDrawingError when there is no ink to read.
+    """
+    ink = np.asarray(ink, dtype=np.float32)
+    if ink.ndim != 2 or ink.size == 0:
+        raise InputError("expected a 2-D image")
+    peak = float(ink.max())
+    if peak < MIN_CONTRAST:
+        raise EmptyDrawingError("the drawing is empty: draw a digit")
+    ink = np.clip(ink / peak, 0.0, 1.0)  # faint pencil reads like a marker
+    if max(ink.shape) > MAX_SIDE:
+        ink = _fit(ink, MAX_SIDE)
+    ink = _drop_specks(ink)
+
+    box = _bounding_box(ink > INK_THRESHOLD)
+    if box is None:
+        raise EmptyDrawingError("the drawing is empty: draw a digit")
+    top, bottom, left, right = box
+    digit = ink[top:bottom, left:right]
+    if digit.size == ink.size and min(digit.shape) > 8 and (digit > INK_THRESHOLD).mean() > 0.95:
+        raise EmptyDrawingError("the image is all ink: draw a digit on a plain background")
+
+    # Stroke width is measured and fixed at a working resolution with a margin for dilation.
+    pad = WORK // 4
+    digit = np.pad(_fit(digit, WORK), pad)
+    digit = _normalise_stroke(digit)
+    box = _bounding_box(digit > INK_THRESHOLD / 2)
+    if box is None:
+        raise EmptyDrawingError("the drawing is empty: draw a digit")
+    top, bottom, left, right = box
+    digit = _fit(digit[top:bottom, left:right], BOX)
+
+    # Centre of mass to the centre of the 28x28 field, as MNIST does.
+    h, w = digit.shape
+    total = float(digit.sum())
+    cy = float((digit.sum(axis=1) * np.arange(h)).sum() / total)
+    cx = float((digit.sum(axis=0) * np.arange(w)).sum() / total)
+    shift = np.float32([[1, 0, round(SIZE / 2 - cx)], [0, 1, round(SIZE / 2 - cy)]])
+    placed = cv2.warpAffine(digit, shift, (SIZE, SIZE), flags=cv2.INTER_NEAREST, borderValue=0)
+    return np.clip(placed * 255.0 + 0.5, 0, 255).astype(np.uint8)
 
 
 def to_model_input(images: np.ndarray) -> np.ndarray:
@@ -16,3 +239,16 @@ def to_model_input(images: np.ndarray) -> np.ndarray:
     if images.ndim == 2:
         images = images[None]
     return (images.astype(np.float32) / 255.0)[..., None]
+
+
+def preprocess(data: bytes) -> np.ndarray:
+    """Image file bytes -> uint8 28x28 MNIST-style digit."""
+    return to_mnist(decode_image(data))
+
+
+def encode_png(image: np.ndarray) -> bytes:
+    """A uint8 grey image as PNG bytes (to show the client what the model saw)."""
+    ok, buffer = cv2.imencode(".png", image)
+    if not ok:
+        raise RuntimeError("PNG encoding failed")
+    return buffer.tobytes()

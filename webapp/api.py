@@ -1,0 +1,94 @@
+"""The JSON API: `POST /api/predict` and `GET /healthz`."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+
+from flask import Blueprint, current_app, jsonify, request
+
+from webapp.errors import json_error
+from webapp.inference import Classifier
+from webapp.preprocessing import EmptyDrawingError, InputError, decode_base64_image, encode_png, preprocess
+
+bp = Blueprint("api", __name__)
+
+TOP_K_DEFAULT = 3
+TOP_K_MAX = 10
+UNSURE_BELOW = 0.6  # a top confidence under this is reported as "not sure"
+
+
+def classifier() -> Classifier:
+    return current_app.extensions["classifier"]
+
+
+class UnsupportedMediaType(InputError):
+    """The body is neither JSON nor a multipart upload."""
+
+
+def parse_top_k(value: object) -> int:
+    """top_k from JSON (an integer) or a form field (its decimal text), 1 to TOP_K_MAX."""
+    if value is None or value == "":
+        return TOP_K_DEFAULT
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= TOP_K_MAX:
+        raise InputError(f"top_k must be an integer from 1 to {TOP_K_MAX}")
+    return value
+
+
+def read_request() -> tuple[bytes, int]:
+    """The image bytes and top_k from a JSON body or a multipart upload."""
+    if request.mimetype == "multipart/form-data":
+        upload = request.files.get("file")
+        if upload is None:
+            raise InputError("multipart upload needs a 'file' field holding an image")
+        data = upload.read()
+        if not data:
+            raise InputError("the uploaded file is empty")
+        return data, parse_top_k(request.form.get("top_k"))
+    if request.mimetype != "application/json":
+        raise UnsupportedMediaType()
+    try:
+        body = json.loads(request.get_data(cache=False))
+    except (ValueError, RecursionError):
+        raise InputError("body is not valid JSON") from None
+    if not isinstance(body, dict):
+        raise InputError('body must be a JSON object: {"image": "data:image/png;base64,...", "top_k": 3}')
+    if "image" not in body:
+        raise InputError("missing field 'image': a data URL or base64 PNG")
+    return decode_base64_image(body["image"]), parse_top_k(body.get("top_k"))
+
+
+@bp.post("/api/predict")
+def predict():
+    start = time.perf_counter()
+    try:
+        data, top_k = read_request()
+        digit = preprocess(data)
+    except UnsupportedMediaType:
+        return json_error("send application/json or multipart/form-data", 415)
+    except EmptyDrawingError as exc:
+        return json_error(str(exc), 422)
+    except InputError as exc:
+        return json_error(str(exc), 400)
+    prepared = time.perf_counter()
+    predictions = classifier().predict(digit, top_k)
+    done = time.perf_counter()
+    return jsonify(
+        predictions=[{"digit": p.digit, "confidence": round(p.confidence, 6)} for p in predictions],
+        uncertain=predictions[0].confidence < UNSURE_BELOW,
+        processed="data:image/png;base64," + base64.b64encode(encode_png(digit)).decode("ascii"),
+        model=classifier().name,
+        timing_ms={
+            "preprocess": round((prepared - start) * 1000, 3),
+            "inference": round((done - prepared) * 1000, 3),
+            "total": round((done - start) * 1000, 3),
+        },
+    )
+
+
+@bp.get("/healthz")
+def healthz():
+    return jsonify(status="ok", model=classifier().name)
