@@ -289,7 +289,7 @@
   }
 
   function handleResponse(response, data) {
-    var serverMessage = data && typeof data.error === 'string' ? data.error : '';
+    var serverMessage = data && typeof data.error === 'string' ? sentence(data.error) : '';
     if (response.status === 422) {
       showEmpty(serverMessage || EMPTY_TEXT);
       return;
@@ -318,6 +318,14 @@
     if (s === 429) return 'Too many requests; please wait a moment and try again.';
     if (s >= 500) return 'The server had a problem (HTTP ' + s + '). Please try again.';
     return 'The request failed (HTTP ' + s + ').';
+  }
+
+  // Capitalise the first letter and end with a full stop, for display.
+  function sentence(text) {
+    var t = text.trim();
+    if (!t) return '';
+    t = t.charAt(0).toUpperCase() + t.slice(1);
+    return /[.!?…]$/.test(t) ? t : t + '.';
   }
 
   function describe(err) {
