@@ -81,10 +81,10 @@ def pen_paths(digit: np.ndarray, min_points: int = 3) -> list[Path]:
 
 @dataclass(frozen=True)
 class Style:
-    """How one drawing is made: canvas side, digit height and centre (fractions), pen, look."""
+    """How one drawing is made: canvas side, digit size and centre (fractions), pen, look."""
 
     canvas: int = 400
-    height: float = 0.6  # digit height as a fraction of the canvas side
+    size: float = 0.6  # the digit's longest side as a fraction of the canvas side
     center: tuple[float, float] = (0.5, 0.5)  # where the digit's middle lands, fractions of the side
     pen: float = 0.055  # pen width as a fraction of the canvas side
     look: str = "white"
@@ -93,18 +93,18 @@ class Style:
 def random_style(rng: np.random.Generator, canvas: int | None = None) -> Style:
     """A random drawing style: phone or desktop canvas, small to large digit, thin to thick pen."""
     canvas = canvas or int(rng.choice([280, 400, 560, 840, 1170]))
-    height = float(rng.uniform(0.25, 0.9))
-    margin = height / 2 + 0.02
-    center = (float(rng.uniform(0.3, 0.7)), float(rng.uniform(margin, 1 - margin)) if margin < 0.5 else 0.5)
-    pen = float(rng.uniform(0.015, 0.09)) * max(height / 0.6, 0.5)
-    return Style(canvas=canvas, height=height, center=center, pen=pen, look=str(rng.choice(LOOKS)))
+    size = float(rng.uniform(0.2, 0.85))
+    low, high = size / 2 + 0.03, 1 - size / 2 - 0.03
+    center = (float(rng.uniform(low, high)), float(rng.uniform(low, high)))
+    pen = float(rng.uniform(0.015, 0.09)) * max(size / 0.6, 0.5)
+    return Style(canvas=canvas, size=size, center=center, pen=pen, look=str(rng.choice(LOOKS)))
 
 
 def layout(paths: list[Path], style: Style) -> list[np.ndarray]:
     """Scale and move 28x28-space paths to canvas pixel coordinates for `style`."""
     allpts = np.concatenate(paths)
     lo, hi = allpts.min(axis=0), allpts.max(axis=0)
-    scale = style.height * style.canvas / max(hi[1] - lo[1], 1.0)
+    scale = style.size * style.canvas / max(float((hi - lo).max()), 1.0)
     middle = (lo + hi) / 2
     target = np.array(style.center) * style.canvas
     return [(p - middle) * scale + target for p in paths]

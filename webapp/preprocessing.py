@@ -162,9 +162,8 @@ def _drop_specks(ink: np.ndarray) -> np.ndarray:
     small = np.flatnonzero(areas < MIN_COMPONENT_SHARE * areas.sum()) + 1
     if small.size == 0:
         return ink
-    keep = ~np.isin(labels, small)
-    grown = cv2.dilate(keep.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)  # keep anti-aliased rims
-    return np.where(grown, ink, 0.0).astype(np.float32)
+    specks = cv2.dilate(np.isin(labels, small).astype(np.uint8), np.ones((3, 3), np.uint8))  # with their rims
+    return np.where(specks.astype(bool), 0.0, ink).astype(np.float32)
 
 
 def _normalise_stroke(digit: np.ndarray) -> np.ndarray:
@@ -225,8 +224,8 @@ def to_mnist(ink: np.ndarray) -> np.ndarray:
     total = float(digit.sum())
     cy = float((digit.sum(axis=1) * np.arange(h)).sum() / total)
     cx = float((digit.sum(axis=0) * np.arange(w)).sum() / total)
-    shift = np.float32([[1, 0, round(SIZE / 2 - cx)], [0, 1, round(SIZE / 2 - cy)]])
-    placed = cv2.warpAffine(digit, shift, (SIZE, SIZE), flags=cv2.INTER_NEAREST, borderValue=0)
+    shift = np.float32([[1, 0, SIZE / 2 - cx], [0, 1, SIZE / 2 - cy]])
+    placed = cv2.warpAffine(digit, shift, (SIZE, SIZE), flags=cv2.INTER_LINEAR, borderValue=0)
     return np.clip(placed * 255.0 + 0.5, 0, 255).astype(np.uint8)
 
 
