@@ -163,15 +163,23 @@ def bar_problems(shown: Shown, count: int = 3) -> list[str]:
 
 
 def ink(page: Page) -> dict[str, Any]:
-    """The canvas contents: dark pixel count and the PNG data URL."""
+    """The canvas contents, read from a copy so the page's canvas sees no extra readbacks.
+
+    `dark` counts dark pixels; `url` is the copy as a PNG data URL, equal for equal pixels.
+    """
     return page.evaluate("""() => {
         const canvas = document.querySelector('canvas');
-        const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+        const copy = document.createElement('canvas');
+        copy.width = canvas.width;
+        copy.height = canvas.height;
+        const context = copy.getContext('2d', {willReadFrequently: true});
+        context.drawImage(canvas, 0, 0);
+        const data = context.getImageData(0, 0, copy.width, copy.height).data;
         let dark = 0;
         for (let i = 0; i < data.length; i += 4) {
             if (data[i + 3] > 0 && data[i] + data[i + 1] + data[i + 2] < 384) dark += 1;
         }
-        return {dark, url: canvas.toDataURL('image/png')};
+        return {dark, url: copy.toDataURL('image/png')};
     }""")
 
 

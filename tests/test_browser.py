@@ -39,7 +39,7 @@ from webapp import PROJECT_ROOT
 pytestmark = pytest.mark.browser
 
 DOCS = PROJECT_ROOT / "docs"
-PER_CLASS = 3  # digits of each class drawn per device
+PER_CLASS = 1  # digits of each class drawn per device
 MIN_RECOGNIZED = 0.9
 SCREENSHOT_DIGIT = 7  # the screenshots show the first 7 drawn
 DESKTOP = {"viewport": {"width": 1280, "height": 800}}
@@ -159,3 +159,91 @@ def test_phone_touch_recognizes_digits_without_scrolling(phone: Tab, mnist, arti
         assert_cleared(page)
     report_recognition("phone", results)
     assert not phone.console.problems()
+
+
+def test_clear_empties_canvas_and_result(desktop: Tab, mnist) -> None:
+    page = desktop.page
+    label, digit = digits_per_class(mnist, 1)[4]
+    draw_with_mouse(page, digit_strokes(digit, canvas_box(page)))
+    shown_prediction(page)
+    assert ink(page)["dark"] > 0
+    page.click("#clear")
+    assert_cleared(page)
+    assert not desktop.console.problems()
+
+
+def test_undo_removes_last_stroke_and_predicts_again(desktop: Tab, mnist) -> None:
+    page = desktop.page
+    box = canvas_box(page)
+    label, digit = digits_per_class(mnist, 1)[7]
+    strokes = digit_strokes(digit, box)
+    draw_with_mouse(page, strokes)
+    first = shown_prediction(page)
+    drawn = ink(page)
+
+    draw_with_mouse(page, [line_stroke(box, (0.1, 0.92), (0.9, 0.92))])
+    shown_prediction(page)
+    assert ink(page)["url"] != drawn["url"], "the extra stroke left no ink"
+
+    with page.expect_response("**/api/predict") as response:
+        page.click("#undo")
+    assert response.value.ok
+    again = shown_prediction(page)
+    assert ink(page) == drawn, "after Undo the canvas differs from before the extra stroke"
+    assert (again.digit, again.confidence) == (first.digit, first.confidence)
+    assert not bar_problems(again), bar_problems(again)
+
+    for _ in strokes:
+        page.click("#undo")
+    assert_cleared(page)
+    assert not desktop.console.problems()
+
+
+def test_predict_on_empty_canvas_shows_empty_message(desktop: Tab) -> None:
+    page = desktop.page
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.url) if "/api/predict" in request.url else None)
+    page.click("#predict")
+    assert_cleared(page)
+    assert page.locator("#empty-message").inner_text().strip(), "the empty message has no text"
+    assert requests == [], "an empty canvas was sent to the server"
+    assert not desktop.console.problems()
+
+
+def test_upload_predicts_image_file(desktop: Tab, mnist, tmp_path: Path) -> None:
+    page = desktop.page
+    label, digit = digits_per_class(mnist, 1)[2]
+    image = tmp_path / f"digit-{label}.png"
+    image.write_bytes(draw_digit(digit, Style()))
+    page.set_input_files("#upload", str(image))
+    shown = shown_prediction(page)
+    assert shown.digit == label, f"uploaded {label}, shown {shown.digit} ({shown.confidence:.2f})"
+    assert not bar_problems(shown), bar_problems(shown)
+    assert (page.locator("#processed").get_attribute("src") or "").startswith("data:image/png")
+    assert not desktop.console.problems()
+
+
+@pytest.mark.parametrize(("status", "content_type", "body", "expected"), [
+    (500, "application/json", '{"error": "the model is not available"}', "The model is not available."),
+    (502, "text/html", "<html><body><h1>502 Bad Gateway</h1></body></html>", "502"),
+], ids=["json-500", "html-502"])
+def test_server_error_shows_readable_message(desktop: Tab, mnist, status: int, content_type: str,
+                                             body: str, expected: str) -> None:
+    page = desktop.page
+    page.route("**/api/predict", lambda route: route.fulfill(status=status, content_type=content_type, body=body))
+    label, digit = digits_per_class(mnist, 1)[3]
+    draw_with_mouse(page, digit_strokes(digit, canvas_box(page)))
+    wait_for_state(page, "error")
+    error = page.locator("#error")
+    assert error.is_visible()
+    message = error.inner_text().strip()
+    assert expected in message, f"error message {message!r} lacks {expected!r}"
+    assert not any(junk in message for junk in ("<", "undefined", "null", "[object")), message
+    assert page.locator("#result").get_attribute("data-digit") is None
+    assert page.locator("#answer").is_hidden()
+
+    page.unroute("**/api/predict")
+    page.click("#predict")
+    assert shown_prediction(page).digit in range(10)
+    assert error.is_hidden()
+    assert not desktop.console.problems(allowed=FAILED_RESOURCE)

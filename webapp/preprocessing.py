@@ -27,7 +27,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 SIZE = 28  # side of the model's input
 BOX = 20  # MNIST fits each digit's longest side into 20 pixels ...
 WORK = 64  # ... after stroke-width normalisation at this working resolution
-MAX_SIDE = 512  # larger images are first reduced to this longest side
+COARSE = 128  # stray specks are found on a copy reduced to about this many pixels a side
 MAX_PIXELS = 25_000_000  # refuse to decode anything larger (decompression bombs)
 FORMATS = {"PNG", "JPEG", "WEBP", "GIF", "BMP"}
 MEDIA_TYPES = {"image/png", "image/jpeg", "image/jpg", "image/webp", "image/gif", "image/bmp"}
@@ -73,7 +73,7 @@ def decode_base64_image(text: str) -> bytes:
 
 
 def decode_image(data: bytes) -> np.ndarray:
-    """Decode image file bytes into an ink map: float32 (h, w) in [0, 1], 1 where there is ink.
+    """Decode image file bytes into an ink map: uint8 (h, w), 0 where there is no ink.
 
     Reads the three ways a canvas comes (transparent background, white background with dark
     ink, dark background with light ink), any bit depth or palette, and JPEG EXIF rotation.
@@ -99,26 +99,28 @@ def decode_image(data: bytes) -> np.ndarray:
 
 
 def _ink_map(image: Image.Image) -> np.ndarray:
-    """Grey level and alpha of a decoded image -> ink strength in [0, 1]."""
+    """Grey level and alpha of a decoded image -> uint8 ink strength (0 none, 255 full)."""
     if image.mode in ("I", "I;16", "I;16B", "I;16L", "I;16N", "F"):
         values = np.asarray(image, dtype=np.float32)
         top = 65535.0 if image.mode != "F" and values.max(initial=0) > 255 else 255.0
-        gray = np.clip(values / top, 0, 1)
-        alpha = None
+        image = Image.fromarray(np.clip(values * (255.0 / top) + 0.5, 0, 255).astype(np.uint8))
+    if image.mode in ("RGBA", "LA", "PA", "La", "RGBa") or "transparency" in image.info:
+        rgba = np.asarray(image.convert("RGBA"))
+        alpha = rgba[..., 3]
+        if alpha.size and np.median(_border(alpha)) < 128:
+            return alpha  # transparent canvas: whatever was painted is ink, whatever its colour
+        gray = cv2.cvtColor(rgba, cv2.COLOR_RGBA2GRAY)
+        if alpha.min(initial=255) < 255:  # partly transparent pixels over white
+            gray = (gray.astype(np.uint16) * alpha + 255 * (255 - alpha.astype(np.uint16))) // 255
+            gray = gray.astype(np.uint8)
     else:
-        has_alpha = image.mode in ("RGBA", "LA", "PA", "La", "RGBa") or "transparency" in image.info
-        rgba = np.asarray(image.convert("RGBA" if has_alpha else "RGB"), dtype=np.float32) / 255.0
-        gray = rgba[..., 0] * 0.299 + rgba[..., 1] * 0.587 + rgba[..., 2] * 0.114
-        alpha = rgba[..., 3] if has_alpha else None
+        gray = np.asarray(image.convert("L"))
     if gray.size == 0:
         raise EmptyDrawingError("the image is empty")
-    if alpha is not None and np.median(_border(alpha)) < 0.5:
-        return alpha  # transparent canvas: whatever was painted is ink, whatever its colour
-    if alpha is not None:
-        gray = gray * alpha + (1.0 - alpha)  # partly transparent pixels over white
-    background = float(np.median(_border(gray)))
-    ink = background - gray if background >= 0.5 else gray - background
-    return np.clip(ink, 0.0, 1.0).astype(np.float32)
+    background = int(np.median(_border(gray)))
+    if background >= 128:
+        return cv2.subtract(np.full_like(gray, background), gray)  # dark ink on a light background
+    return cv2.subtract(gray, np.full_like(gray, background))  # light ink on a dark background
 
 
 def _border(image: np.ndarray) -> np.ndarray:
@@ -134,8 +136,18 @@ def _bounding_box(mask: np.ndarray) -> tuple[int, int, int, int] | None:
     return int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
 
 
+def _reduce(image: np.ndarray, factor: int) -> np.ndarray:
+    """Shrink by a whole factor, averaging factor x factor blocks (OpenCV's fast area path)."""
+    h, w = image.shape
+    image = np.pad(image, ((0, -h % factor), (0, -w % factor)))
+    return cv2.resize(image, (image.shape[1] // factor, image.shape[0] // factor), interpolation=cv2.INTER_AREA)
+
+
 def _fit(image: np.ndarray, side: int) -> np.ndarray:
     """Resize so the longest side is `side`, keeping the aspect ratio (area filter when shrinking)."""
+    factor = max(image.shape) // (2 * side)
+    if factor >= 2:
+        image = _reduce(image, factor)
     h, w = image.shape
     scale = side / max(h, w)
     size = (max(1, round(w * scale)), max(1, round(h * scale)))
@@ -153,17 +165,27 @@ def stroke_width(mask: np.ndarray) -> float:
     return 2.0 * area / max(perimeter, 1.0)
 
 
-def _drop_specks(ink: np.ndarray) -> np.ndarray:
-    """Erase stray dots: connected pieces holding under MIN_COMPONENT_SHARE of the ink."""
-    count, labels, stats, _ = cv2.connectedComponentsWithStats((ink > INK_THRESHOLD).astype(np.uint8), connectivity=8)
-    if count <= 2:
-        return ink
-    areas = stats[1:, cv2.CC_STAT_AREA]
-    small = np.flatnonzero(areas < MIN_COMPONENT_SHARE * areas.sum()) + 1
-    if small.size == 0:
-        return ink
-    specks = cv2.dilate(np.isin(labels, small).astype(np.uint8), np.ones((3, 3), np.uint8))  # with their rims
-    return np.where(specks.astype(bool), 0.0, ink).astype(np.float32)
+def _digit_box(ink: np.ndarray, threshold: int) -> tuple[int, int, int, int] | None:
+    """Bounding box of the drawing, ignoring specks under MIN_COMPONENT_SHARE of the ink.
+
+    The pieces are found on a copy reduced to COARSE pixels, which is fast on any canvas size.
+    """
+    factor = -(-max(ink.shape) // COARSE)
+    scale = 1.0 / factor
+    coarse = ink if factor == 1 else _reduce(ink, factor)
+    mask = (coarse > threshold * min(1.0, 2 * scale)).astype(np.uint8)  # thin lines fade when reduced
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    if count > 2:
+        areas = stats[1:, cv2.CC_STAT_AREA]
+        keep = np.flatnonzero(areas >= MIN_COMPONENT_SHARE * areas.sum()) + 1
+        mask = np.isin(labels, keep)
+    box = _bounding_box(mask)
+    if box is None or factor == 1:
+        return box
+    top, bottom, left, right = box  # back to full resolution, one coarse pixel wider
+    h, w = ink.shape
+    return (max(0, (top - 1) * factor), min(h, (bottom + 1) * factor),
+            max(0, (left - 1) * factor), min(w, (right + 1) * factor))
 
 
 def _normalise_stroke(digit: np.ndarray) -> np.ndarray:
@@ -188,26 +210,30 @@ def _normalise_stroke(digit: np.ndarray) -> np.ndarray:
 def to_mnist(ink: np.ndarray) -> np.ndarray:
     """An ink map of any size -> a uint8 28x28 MNIST-style digit (white ink on black).
 
+    `ink` is uint8 (0 to 255) or float (0 to 1), larger where there is more ink.
     Raises EmptyDrawingError when there is no ink to read.
     """
-    ink = np.asarray(ink, dtype=np.float32)
+    ink = np.asarray(ink)
     if ink.ndim != 2 or ink.size == 0:
         raise InputError("expected a 2-D image")
-    peak = float(ink.max())
-    if peak < MIN_CONTRAST:
+    if ink.dtype != np.uint8:
+        ink = np.clip(np.nan_to_num(ink.astype(np.float32)) * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    peak = int(ink.max())
+    if peak < MIN_CONTRAST * 255:
         raise EmptyDrawingError("the drawing is empty: draw a digit")
-    ink = np.clip(ink / peak, 0.0, 1.0)  # faint pencil reads like a marker
-    if max(ink.shape) > MAX_SIDE:
-        ink = _fit(ink, MAX_SIDE)
-    ink = _drop_specks(ink)
-
-    box = _bounding_box(ink > INK_THRESHOLD)
+    box = _digit_box(ink, int(INK_THRESHOLD * peak))
     if box is None:
         raise EmptyDrawingError("the drawing is empty: draw a digit")
     top, bottom, left, right = box
     digit = ink[top:bottom, left:right]
-    if digit.size == ink.size and min(digit.shape) > 8 and (digit > INK_THRESHOLD).mean() > 0.95:
+    tight = _bounding_box(digit > INK_THRESHOLD * peak)  # exact edges at full resolution
+    if tight is None:
+        raise EmptyDrawingError("the drawing is empty: draw a digit")
+    top, bottom, left, right = tight
+    digit = digit[top:bottom, left:right]
+    if digit.size == ink.size and min(digit.shape) > 8 and (digit > INK_THRESHOLD * peak).mean() > 0.95:
         raise EmptyDrawingError("the image is all ink: draw a digit on a plain background")
+    digit = np.minimum(digit.astype(np.float32) * (1.0 / peak), 1.0)  # faint pencil reads like a marker
 
     # Stroke width is measured and fixed at a working resolution with a margin for dilation.
     pad = WORK // 4

@@ -1,0 +1,1 @@
+"""Benchmarks of the digit server: `python -m bench.load` (or `make bench`)."""

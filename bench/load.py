@@ -1,0 +1,659 @@
+"""Load benchmark of the digit server, LiteRT against a Keras `model.predict` baseline.
+
+    make bench                       # = .venv/bin/python -m bench.load
+    python -m bench.load --requests 2000 --clients 8 --baseline-requests 200
+
+Starts gunicorn with the project's gunicorn.conf.py on a free loopback port, times the spawn
+to the first answered prediction, sends MNIST test digits drawn as the page's canvas PNGs from
+concurrent keep-alive clients, reads each worker's memory from /proc, repeats with the Keras
+model as the baseline, profiles the serving stages in-process, and writes bench/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import http.client
+import json
+import os
+import platform
+import runpy
+import shlex
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from importlib import metadata
+from importlib.util import find_spec
+from pathlib import Path
+from typing import Any, Callable, Iterator, Sequence
+from unittest import mock
+
+import numpy as np
+
+from model_training.canvas import Style, draw_digit
+from model_training.data import load_mnist
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+CONFIG = PROJECT_ROOT / "gunicorn.conf.py"
+SERVED_MODEL = PROJECT_ROOT / "saved_model" / "cnn.tflite"
+BASELINE_MODEL = PROJECT_ROOT / "saved_model" / "cnn.keras"
+RESULTS = PROJECT_ROOT / "bench" / "RESULTS.md"
+
+SAMPLES = 200  # distinct PNGs, drawn before timing and sent in turn
+SEED = 0
+CANVASES = {"desktop": 400, "phone": 840}  # backing-store side: CSS 400 px at DPR 1; 280 px at DPR 3
+PEN = 1 / 18  # pen width relative to the canvas side, as static/app.js draws
+TOP_K = 3
+HEADERS = {"Content-Type": "application/json"}
+WARMUP_PER_CLIENT = 4  # untimed requests per client before each timed run
+START_TIMEOUT_S = 180.0
+REQUEST_TIMEOUT_S = 120.0
+PROFILE_ROUNDS = 3
+BASELINE_PROFILE_SAMPLES = 20
+PACKAGES = ("flask", "werkzeug", "gunicorn", "ai-edge-litert", "numpy", "opencv-python-headless",
+            "pillow", "tensorflow", "keras")
+
+GOAL_SERVER_P50_MS = 2.0
+GOAL_SPEEDUP = 20.0
+GOAL_REQUESTS = 10_000
+GOAL_CLIENTS = 32
+GOAL_RSS_MB = 150.0
+GOAL_FIRST_ANSWER_S = 2.0
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One drawing: its MNIST label, canvas kind, PNG bytes and the ready-to-send request body."""
+
+    label: int
+    canvas: str
+    png: bytes
+    body: bytes
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """The figures of one timed run against one server."""
+
+    model: str
+    requests: int
+    clients: int
+    elapsed_s: float
+    latency_ms: np.ndarray
+    server_ms: np.ndarray
+    errors: Counter
+    correct: int
+    answered: int
+    first_answer_s: float
+    worker_rss_mb: list[float]
+    worker_peak_mb: list[float]
+    master_rss_mb: float
+    server_cpu_s: float
+    client_cpu_s: float
+
+    @property
+    def throughput(self) -> float:
+        """Requests per second over the whole timed run."""
+        return self.requests / self.elapsed_s
+
+    @property
+    def error_count(self) -> int:
+        """Requests that failed: any non-200 answer, unreadable answer or connection error."""
+        return sum(self.errors.values())
+
+
+# ---- Requests ------------------------------------------------------------------------------
+
+
+def page_style(rng: np.random.Generator, side: int) -> Style:
+    """A drawing as the page makes it: black pen 1/18 of the side on white; size and place vary."""
+    size = float(rng.uniform(0.4, 0.8))
+    low, high = size / 2 + 0.05, 1 - size / 2 - 0.05
+    center = (float(rng.uniform(low, high)), float(rng.uniform(low, high)))
+    return Style(canvas=side, size=size, center=center, pen=PEN, look="white")
+
+
+def request_body(png: bytes) -> bytes:
+    """The JSON body the page sends for a PNG."""
+    image = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+    return json.dumps({"image": image, "top_k": TOP_K}).encode()
+
+
+def draw_samples(count: int = SAMPLES, seed: int = SEED) -> list[Sample]:
+    """`count` distinct MNIST test digits drawn as canvas PNGs, desktop and phone in turn."""
+    _, (x_test, y_test) = load_mnist()
+    rng = np.random.default_rng(seed)
+    kinds = list(CANVASES)
+    samples = []
+    for n, index in enumerate(rng.choice(len(x_test), size=count, replace=False)):
+        kind = kinds[n % len(kinds)]
+        png = draw_digit(x_test[index], page_style(rng, CANVASES[kind]))
+        samples.append(Sample(int(y_test[index]), kind, png, request_body(png)))
+    return samples
+
+
+def post(port: int, body: bytes, timeout: float) -> int:
+    """Send one prediction request on a fresh connection; return the HTTP status."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        conn.request("POST", "/api/predict", body, HEADERS)
+        response = conn.getresponse()
+        response.read()
+        return response.status
+    finally:
+        conn.close()
+
+
+# ---- The server ----------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    """A TCP port free on loopback now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def server_env(port: int, model: Path) -> dict[str, str]:
+    """Environment for gunicorn.conf.py and the app: loopback, the port, the model, quiet logs."""
+    return {"HOST": "127.0.0.1", "PORT": str(port), "DIGITS_MODEL": str(model),
+            "ACCESS_LOG": access_log_setting(), "LOG_LEVEL": "warning"}
+
+
+def gunicorn_settings(access_log: str = "") -> dict[str, Any]:
+    """The settings gunicorn.conf.py gives in this environment."""
+    env = {"HOST": "127.0.0.1", "ACCESS_LOG": access_log, "LOG_LEVEL": "warning"}
+    with mock.patch.dict(os.environ, env):
+        namespace = runpy.run_path(str(CONFIG))
+    return {key: value for key, value in namespace.items() if not key.startswith("_")}
+
+
+def access_log_setting() -> str:
+    """ACCESS_LOG that turns access logging off: empty if the config maps it to None, else /dev/null."""
+    return "" if gunicorn_settings("").get("accesslog") is None else os.devnull
+
+
+def children(pid: int) -> list[int]:
+    """Process ids whose parent is `pid`."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+    return sorted(found)
+
+
+def status_mb(pid: int, field: str) -> float:
+    """A memory field of /proc/<pid>/status (VmRSS, VmHWM) in MB (10^6 bytes)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) * 1024 / 1e6
+    raise KeyError(f"{field} not in /proc/{pid}/status")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time a process has used, from /proc/<pid>/stat."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class Server:
+    """gunicorn with the project's gunicorn.conf.py on a free loopback port; a context manager."""
+
+    def __init__(self, model: Path, log_dir: Path):
+        self.model = model
+        self.port = free_port()
+        self.log_path = log_dir / f"server-{model.name}.log"
+        self._log = open(self.log_path, "wb")
+        env = {**os.environ, **server_env(self.port, model)}
+        self.spawned = time.perf_counter()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-c", str(CONFIG), "webapp:create_app()"],
+            cwd=PROJECT_ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+
+    def __enter__(self) -> Server:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    def log_tail(self, chars: int = 3000) -> str:
+        """The end of the server's log."""
+        self._log.flush()
+        return self.log_path.read_text(errors="replace")[-chars:]
+
+    def first_answer(self, body: bytes) -> float:
+        """Seconds from spawn to the first 200 answer to POST /api/predict, polling every 10 ms."""
+        deadline = self.spawned + START_TIMEOUT_S
+        while (left := deadline - time.perf_counter()) > 0:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.model.name} server exited early:\n{self.log_tail()}")
+            try:
+                if post(self.port, body, timeout=left) == 200:
+                    return time.perf_counter() - self.spawned
+            except (OSError, http.client.HTTPException):
+                pass
+            time.sleep(0.01)
+        raise RuntimeError(f"{self.model.name} server gave no answer in {START_TIMEOUT_S:.0f} s:\n{self.log_tail()}")
+
+    def workers(self) -> list[int]:
+        """Process ids of the gunicorn workers: the master's children."""
+        return children(self.process.pid)
+
+    def worker_cpu_s(self) -> float:
+        """CPU seconds used so far by all workers together."""
+        return sum(cpu_seconds(pid) for pid in self.workers())
+
+    def wait_for_workers(self, count: int, timeout: float = START_TIMEOUT_S) -> None:
+        """Wait until `count` workers are running and answering."""
+        deadline = time.monotonic() + timeout
+        while len(self.workers()) < count and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        """Stop the master and its workers (SIGTERM, then SIGKILL after 20 s)."""
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        self._log.close()
+
+
+# ---- Load ----------------------------------------------------------------------------------
+
+
+def client(port: int, samples: Sequence[Sample], tickets: Iterator[int], results: list) -> None:
+    """One keep-alive connection sending requests until the shared tickets run out."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=REQUEST_TIMEOUT_S)
+    for i in tickets:
+        body = samples[i % len(samples)].body
+        start = time.perf_counter()
+        try:
+            conn.request("POST", "/api/predict", body, HEADERS)
+            response = conn.getresponse()
+            answer, status = response.read(), response.status
+        except (OSError, http.client.HTTPException) as exc:
+            conn.close()
+            answer, status = type(exc).__name__.encode(), 0
+        results[i] = (time.perf_counter() - start, status, answer)
+    conn.close()
+
+
+def send(port: int, samples: Sequence[Sample], requests: int, clients: int) -> tuple[list, float, float]:
+    """Send `requests` requests from `clients` threads; (results, wall seconds, client CPU seconds)."""
+    results: list = [None] * requests
+    tickets = iter(range(requests))  # next() on it is atomic under the GIL
+    threads = [threading.Thread(target=client, args=(port, samples, tickets, results)) for _ in range(clients)]
+    cpu, start = time.process_time(), time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results, time.perf_counter() - start, time.process_time() - cpu
+
+
+def read_results(results: list, samples: Sequence[Sample]) -> tuple[np.ndarray, np.ndarray, Counter, int, int]:
+    """Latencies (ms), server times (ms), error kinds, correct and answered counts from raw results."""
+    latency, server, errors, correct = [], [], Counter(), 0
+    for i, (seconds, status, answer) in enumerate(results):
+        latency.append(seconds * 1000)
+        if status != 200:
+            errors[f"HTTP {status}" if status else f"connection error ({answer.decode()})"] += 1
+            continue
+        try:
+            reply = json.loads(answer)
+            server.append(reply["timing_ms"]["total"])
+            correct += reply["predictions"][0]["digit"] == samples[i % len(samples)].label
+        except (ValueError, KeyError, IndexError, TypeError):
+            errors["unreadable 200 answer"] += 1
+    return np.array(latency), np.array(server), errors, correct, len(server)
+
+
+def measure(model: Path, samples: Sequence[Sample], requests: int, clients: int, log_dir: Path) -> RunResult:
+    """Start a server on `model`, time its first answer, load it, read its memory, stop it."""
+    expected_workers = int(gunicorn_settings()["workers"])
+    with Server(model, log_dir) as server:
+        first = server.first_answer(samples[0].body)
+        server.wait_for_workers(expected_workers)
+        send(server.port, samples, clients * WARMUP_PER_CLIENT, clients)
+        cpu = server.worker_cpu_s()
+        results, elapsed, client_cpu = send(server.port, samples, requests, clients)
+        server_cpu = server.worker_cpu_s() - cpu
+        workers = server.workers()
+        rss = [status_mb(pid, "VmRSS") for pid in workers]
+        peak = [status_mb(pid, "VmHWM") for pid in workers]
+        master = status_mb(server.process.pid, "VmRSS")
+    latency, server_ms, errors, correct, answered = read_results(results, samples)
+    return RunResult(model.name, requests, clients, elapsed, latency, server_ms, errors, correct, answered,
+                     first, rss, peak, master, server_cpu, client_cpu)
+
+
+# ---- In-process profile --------------------------------------------------------------------
+
+
+def parse_request(body: bytes) -> bytes:
+    """What the API does before decoding: read the JSON body and the base64 data URL."""
+    from webapp.preprocessing import decode_base64_image
+
+    return decode_base64_image(json.loads(body)["image"])
+
+
+def time_each(function: Callable[[Any], Any], inputs: Sequence[Any], rounds: int = PROFILE_ROUNDS) -> np.ndarray:
+    """Per input, the fastest of `rounds` calls of `function`, in microseconds."""
+    best = np.full(len(inputs), np.inf)
+    for _ in range(rounds):
+        for i, value in enumerate(inputs):
+            start = time.perf_counter()
+            function(value)
+            best[i] = min(best[i], (time.perf_counter() - start) * 1e6)
+    return best
+
+
+def profile(samples: Sequence[Sample], model: Path, baseline: Path | None) -> list[tuple[str, dict[str, float]]]:
+    """Median µs of each serving stage in this process, over all samples and per canvas kind."""
+    from webapp.inference import Classifier
+    from webapp.preprocessing import decode_image, to_mnist
+
+    inks = [decode_image(s.png) for s in samples]
+    digits = [to_mnist(ink) for ink in inks]
+    stages = [
+        ("parse body: json.loads + base64", parse_request, [s.body for s in samples], samples),
+        ("decode_image: PNG → ink map", decode_image, [s.png for s in samples], samples),
+        ("to_mnist: ink map → 28×28", to_mnist, inks, samples),
+        (f"probabilities: {model.name} (LiteRT)", Classifier(model).probabilities, digits, samples),
+    ]
+    if baseline is not None:
+        few = slice(0, BASELINE_PROFILE_SAMPLES)
+        stages.append((f"probabilities: {baseline.name} (model.predict)", Classifier(baseline).probabilities,
+                       digits[few], samples[few]))
+    rows = []
+    for name, function, inputs, subset in stages:
+        micros = time_each(function, inputs)
+        kinds = np.array([s.canvas for s in subset])
+        medians = {"all": float(np.median(micros))}
+        medians |= {kind: float(np.median(micros[kinds == kind])) for kind in CANVASES}
+        rows.append((name, medians))
+    return rows
+
+
+# ---- Report --------------------------------------------------------------------------------
+
+
+def machine() -> dict[str, str]:
+    """CPU model, cores, memory, OS and load average of this machine."""
+    cpuinfo = Path("/proc/cpuinfo").read_text()
+    model = next((line.split(":", 1)[1].strip() for line in cpuinfo.splitlines() if line.startswith("model name")),
+                 platform.processor() or "unknown")
+    meminfo = Path("/proc/meminfo").read_text().split()
+    ram_gib = int(meminfo[meminfo.index("MemTotal:") + 1]) / 1024**2
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    return {
+        "CPU": model,
+        "cores": f"{os.cpu_count()} ({len(os.sched_getaffinity(0))} usable by this process)",
+        "RAM": f"{ram_gib:.1f} GiB",
+        "OS": f"{platform.system()} {platform.release()} ({platform.machine()})",
+        "load average before the run (1, 5, 15 min)": load,
+    }
+
+
+def versions() -> dict[str, str]:
+    """Python and the installed versions of the packages on the serving path."""
+    found = {"python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            found[name] = "not installed"
+    return found
+
+
+def ms(values: np.ndarray) -> str:
+    """p50 / p95 / p99 of milliseconds."""
+    if values.size == 0:
+        return "—"
+    return " / ".join(f"{p:.2f}" for p in np.percentile(values, [50, 95, 99]))
+
+
+def describe_errors(run: RunResult) -> str:
+    """The error count, with its kinds when there are any."""
+    if not run.errors:
+        return "0"
+    kinds = ", ".join(f"{kind}: {count}" for kind, count in run.errors.most_common())
+    return f"{run.error_count} ({kinds})"
+
+
+def figure_rows(run: RunResult) -> list[str]:
+    """One run's column of the figures table."""
+    share = f"{run.correct / run.answered:.1%} ({run.correct:,}/{run.answered:,})" if run.answered else "—"
+    return [
+        f"{run.requests:,}",
+        str(run.clients),
+        f"{run.elapsed_s:.1f}",
+        f"**{run.throughput:.1f}**",
+        ms(run.latency_ms),
+        ms(run.server_ms),
+        describe_errors(run),
+        share,
+        f"{run.first_answer_s:.2f}",
+        str(len(run.worker_rss_mb)),
+        " / ".join(f"{x:.1f}" for x in run.worker_rss_mb),
+        " / ".join(f"{x:.1f}" for x in run.worker_peak_mb),
+        f"{run.master_rss_mb:.1f}",
+        f"{run.server_cpu_s / run.requests * 1000:.2f}",
+        f"{run.client_cpu_s / run.requests * 1000:.2f}",
+    ]
+
+
+FIGURES = [
+    "requests",
+    "concurrent clients",
+    "wall time (s)",
+    "throughput (requests/s)",
+    "client latency p50 / p95 / p99 (ms)",
+    "server time `timing_ms.total` p50 / p95 / p99 (ms)",
+    "errors",
+    "top digit = label",
+    "spawn → first answer (s)",
+    "workers",
+    "worker RSS after the run, each (MB)",
+    "worker peak RSS (VmHWM), each (MB)",
+    "master RSS (MB)",
+    "worker CPU per request (ms)",
+    "client CPU per request (ms)",
+]
+
+
+def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    """A markdown table."""
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    return lines + ["| " + " | ".join(row) + " |" for row in rows]
+
+
+def mark(passed: bool | None) -> str:
+    """✅, ❌, or a dash when the goal was not measured."""
+    return "—" if passed is None else ("✅" if passed else "❌")
+
+
+def goals(run: RunResult, baseline: RunResult | None) -> list[list[str]]:
+    """The goal rows: goal, target, measured, pass mark."""
+    p50 = float(np.median(run.server_ms)) if run.server_ms.size else float("inf")
+    ratio = run.throughput / baseline.throughput if baseline else None
+    peak = max(run.worker_peak_mb)
+    full = run.requests >= GOAL_REQUESTS and run.clients >= GOAL_CLIENTS
+    return [
+        ["server time per request p50 (`timing_ms.total`)", f"≤ {GOAL_SERVER_P50_MS:g} ms", f"{p50:.2f} ms",
+         mark(p50 <= GOAL_SERVER_P50_MS)],
+        ["throughput vs `model.predict` baseline", f"≥ {GOAL_SPEEDUP:g}×",
+         f"{ratio:.1f}×" if ratio else "not measured", mark(ratio >= GOAL_SPEEDUP if ratio else None)],
+        [f"{GOAL_REQUESTS:,} requests at {GOAL_CLIENTS} clients, zero errors", "0 errors",
+         f"{run.error_count} errors in {run.requests:,} at {run.clients}", mark(full and run.error_count == 0)],
+        ["worker memory (peak RSS, largest worker)", f"≤ {GOAL_RSS_MB:g} MB", f"{peak:.1f} MB",
+         mark(peak <= GOAL_RSS_MB)],
+        ["spawn → first answered prediction", f"≤ {GOAL_FIRST_ANSWER_S:g} s", f"{run.first_answer_s:.2f} s",
+         mark(run.first_answer_s <= GOAL_FIRST_ANSWER_S)],
+    ]
+
+
+def settings_rows(samples: Sequence[Sample], args: argparse.Namespace) -> list[list[str]]:
+    """The gunicorn and load settings as table rows."""
+    conf = gunicorn_settings(access_log_setting())
+    kinds = Counter(s.canvas for s in samples)
+    canvases = ", ".join(f"{kinds[k]} {k} {side}×{side}" for k, side in CANVASES.items())
+    body_kb = np.mean([len(s.body) for s in samples]) / 1000
+    return [
+        ["gunicorn", f"`{CONFIG.name}`: workers={conf['workers']}, worker_class={conf['worker_class']}, "
+                     f"threads={conf['threads']}, keepalive={conf['keepalive']} s, timeout={conf['timeout']} s, "
+                     f"preload_app={conf['preload_app']}, access log {'off' if conf['accesslog'] is None else 'to ' + conf['accesslog']}"],
+        ["bind", "127.0.0.1, a free port; the clients run on the same machine and share its cores"],
+        ["requests", f"{SAMPLES} distinct PNGs of MNIST test digits drawn with `model_training.canvas` "
+                     f"({canvases}; black pen 1/18 of the side on white, as the page draws), sent in turn; "
+                     f"mean body {body_kb:.1f} kB; top_k={TOP_K}"],
+        ["clients", f"{args.clients} threads, one keep-alive `http.client.HTTPConnection` each; "
+                    f"{WARMUP_PER_CLIENT} untimed warm-up requests per client before each timed run"],
+        ["served model", f"`{rel(args.model)}` (LiteRT)"],
+        ["baseline model", "not run" if args.no_baseline else f"`{rel(args.baseline_model)}` (Keras `model.predict`)"],
+    ]
+
+
+def rel(path: Path) -> str:
+    """A path relative to the project when inside it."""
+    path = Path(path).resolve()
+    return str(path.relative_to(PROJECT_ROOT)) if path.is_relative_to(PROJECT_ROOT) else str(path)
+
+
+def report(run: RunResult, baseline: RunResult | None, baseline_note: str, samples: Sequence[Sample],
+           stages: list[tuple[str, dict[str, float]]], info: dict[str, str], args: argparse.Namespace,
+           command: str) -> str:
+    """The whole results page in markdown."""
+    runs = [run] + ([baseline] if baseline else [])
+    header = ["", f"LiteRT (`{run.model}`)"] + ([f"baseline (`{baseline.model}`, `model.predict`)"] if baseline else [])
+    columns = [figure_rows(r) for r in runs]
+    figures = [[name] + [col[i] for col in columns] for i, name in enumerate(FIGURES)]
+    lines = [
+        "# Load benchmark: the digit server on LiteRT against `model.predict`",
+        "",
+        f"Run {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC. Reproduce with `{command}`.",
+        "",
+        "## Machine",
+        "",
+        *table(["", ""], [[k, v] for k, v in info.items()]),
+        "",
+        "## Versions",
+        "",
+        *table(["package", "version"], [[k, v] for k, v in versions().items()]),
+        "",
+        "## Settings",
+        "",
+        *table(["", ""], settings_rows(samples, args)),
+        "",
+        "## Figures",
+        "",
+        *table(header, figures),
+        "",
+    ]
+    if baseline:
+        lines += [f"Throughput LiteRT / baseline: **{run.throughput / baseline.throughput:.1f}×**.", ""]
+    elif baseline_note:
+        lines += [f"Baseline: {baseline_note}", ""]
+    lines += [
+        "Client latency is measured by each client around one request and answer, so with closed-loop clients "
+        "it is mostly time queued behind the other clients' requests. Server time is the app's own "
+        "`timing_ms.total` (JSON and base64 parsing, PNG decoding, preprocessing and inference); under load "
+        "it includes waiting for the worker's GIL while its other threads run. Worker CPU per request is the "
+        "workers' CPU time over the timed run divided by its requests; RSS is read from `/proc/<pid>/status`.",
+        "",
+        "## Goals",
+        "",
+        *table(["goal", "target", "measured", ""], goals(run, baseline)),
+        "",
+        "## Where the server's time goes",
+        "",
+        "Each stage timed alone in the benchmark's process (no load; fastest of "
+        f"{PROFILE_ROUNDS} calls per PNG), median µs over the PNGs:",
+        "",
+        *table(["stage", "all", *[f"{k} {side}×{side}" for k, side in CANVASES.items()]],
+               [[name, *[f"{m[key]:,.0f}" for key in ["all", *CANVASES]]] for name, m in stages]),
+        "",
+    ]
+    return "\n".join(lines)
+
+
+# ---- Command line --------------------------------------------------------------------------
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    """The command-line options."""
+    parser = argparse.ArgumentParser(prog="python -m bench.load", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--requests", type=int, default=10_000, help="timed requests to the LiteRT server")
+    parser.add_argument("--clients", type=int, default=32, help="concurrent clients")
+    parser.add_argument("--baseline-requests", type=int, default=1_000, help="timed requests to the baseline")
+    parser.add_argument("--no-baseline", action="store_true", help="skip the model.predict baseline")
+    parser.add_argument("--model", type=Path, default=SERVED_MODEL, help="the .tflite model to serve")
+    parser.add_argument("--baseline-model", type=Path, default=BASELINE_MODEL, help="the .keras baseline model")
+    parser.add_argument("--output", type=Path, default=RESULTS, help="where to write the markdown results")
+    args = parser.parse_args(argv)
+    if args.requests < 1 or args.clients < 1 or args.baseline_requests < 1:
+        parser.error("--requests, --clients and --baseline-requests must be positive")
+    if not args.model.is_file():
+        parser.error(f"model not found: {args.model}")
+    return args
+
+
+def baseline_problem(args: argparse.Namespace) -> str:
+    """Why the baseline cannot run, or an empty string when it can."""
+    if args.no_baseline:
+        return "not run (--no-baseline)."
+    if not args.baseline_model.is_file():
+        return f"not run: {args.baseline_model} not found."
+    if find_spec("keras") is None:
+        return "not run: Keras/TensorFlow is not installed (`pip install -r requirements-train.txt`)."
+    return ""
+
+
+def reproduce_command(argv: Sequence[str]) -> str:
+    """The command that repeats this run."""
+    return "make bench" if not argv else ".venv/bin/python -m bench.load " + shlex.join(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run both benchmarks and the profile, print the results and write them to --output."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = parse_args(argv)
+    sys.setswitchinterval(0.0005)  # hand the GIL over quickly so no client waits long to read its answer
+    info = machine()
+    print(f"drawing {SAMPLES} canvas PNGs ...", flush=True)
+    samples = draw_samples()
+    with tempfile.TemporaryDirectory(prefix="bench-") as logs:
+        print(f"LiteRT: {args.requests:,} requests, {args.clients} clients ...", flush=True)
+        run = measure(args.model, samples, args.requests, args.clients, Path(logs))
+        note, baseline = baseline_problem(args), None
+        if not note:
+            print(f"baseline: {args.baseline_requests:,} requests, {args.clients} clients ...", flush=True)
+            baseline = measure(args.baseline_model, samples, args.baseline_requests, args.clients, Path(logs))
+    print("profiling the serving stages ...", flush=True)
+    stages = profile(samples, args.model, args.baseline_model if baseline else None)
+    text = report(run, baseline, note, samples, stages, info, args, reproduce_command(argv))
+    print("\n" + text)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(text)
+    print(f"written to {rel(args.output)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
