@@ -60,6 +60,8 @@ BASELINE_PROFILE_SAMPLES = 20
 PACKAGES = ("flask", "werkzeug", "gunicorn", "ai-edge-litert", "numpy", "opencv-python-headless",
             "pillow", "tensorflow", "keras")
 
+LOAD_KEY = "load average before the run (1, 5, 15 min)"
+
 GOAL_SERVER_P50_MS = 2.0
 GOAL_SPEEDUP = 20.0
 GOAL_REQUESTS = 10_000
@@ -88,6 +90,7 @@ class RunResult:
     elapsed_s: float
     latency_ms: np.ndarray
     server_ms: np.ndarray
+    solo_server_ms: np.ndarray
     errors: Counter
     correct: int
     answered: int
@@ -331,6 +334,7 @@ def measure(model: Path, samples: Sequence[Sample], requests: int, clients: int,
         first = server.first_answer(samples[0].body)
         server.wait_for_workers(expected_workers)
         send(server.port, samples, clients * WARMUP_PER_CLIENT, clients)
+        solo, _, _ = send(server.port, samples, min(len(samples), requests), 1)
         cpu = server.worker_cpu_s()
         results, elapsed, client_cpu = send(server.port, samples, requests, clients)
         server_cpu = server.worker_cpu_s() - cpu
@@ -339,7 +343,9 @@ def measure(model: Path, samples: Sequence[Sample], requests: int, clients: int,
         peak = [status_mb(pid, "VmHWM") for pid in workers]
         master = status_mb(server.process.pid, "VmRSS")
     latency, server_ms, errors, correct, answered = read_results(results, samples)
-    return RunResult(model.name, requests, clients, elapsed, latency, server_ms, errors, correct, answered,
+    _, solo_ms, solo_errors, _, _ = read_results(solo, samples)
+    errors.update({f"one-client pass, {kind}": count for kind, count in solo_errors.items()})
+    return RunResult(model.name, requests, clients, elapsed, latency, server_ms, solo_ms, errors, correct, answered,
                      first, rss, peak, master, server_cpu, client_cpu)
 
 
@@ -407,7 +413,7 @@ def machine() -> dict[str, str]:
         "cores": f"{os.cpu_count()} ({len(os.sched_getaffinity(0))} usable by this process)",
         "RAM": f"{ram_gib:.1f} GiB",
         "OS": f"{platform.system()} {platform.release()} ({platform.machine()})",
-        "load average before the run (1, 5, 15 min)": load,
+        LOAD_KEY: load,
     }
 
 
@@ -447,6 +453,7 @@ def figure_rows(run: RunResult) -> list[str]:
         f"**{run.throughput:.1f}**",
         ms(run.latency_ms),
         ms(run.server_ms),
+        ms(run.solo_server_ms),
         describe_errors(run),
         share,
         f"{run.first_answer_s:.2f}",
@@ -466,6 +473,7 @@ FIGURES = [
     "throughput (requests/s)",
     "client latency p50 / p95 / p99 (ms)",
     "server time `timing_ms.total` p50 / p95 / p99 (ms)",
+    "same, one client at a time (ms)",
     "errors",
     "top digit = label",
     "spawn → first answer (s)",
@@ -530,6 +538,11 @@ def settings_rows(samples: Sequence[Sample], args: argparse.Namespace) -> list[l
     ]
 
 
+def busy(info: dict[str, str]) -> bool:
+    """Whether the 1-minute load average before the run was over a quarter of the cores."""
+    return float(info[LOAD_KEY].split(",")[0]) > 0.25 * (os.cpu_count() or 1)
+
+
 def rel(path: Path) -> str:
     """A path relative to the project when inside it."""
     path = Path(path).resolve()
@@ -566,6 +579,9 @@ def report(run: RunResult, baseline: RunResult | None, baseline_note: str, sampl
         *table(header, figures),
         "",
     ]
+    if busy(info):
+        lines += ["**Other processes were using the CPU when this run started (see the load average): "
+                  "the figures are pessimistic.**", ""]
     if baseline:
         lines += [f"Throughput LiteRT / baseline: **{run.throughput / baseline.throughput:.1f}×**.", ""]
     elif baseline_note:
@@ -575,7 +591,9 @@ def report(run: RunResult, baseline: RunResult | None, baseline_note: str, sampl
         "it is mostly time queued behind the other clients' requests. Server time is the app's own "
         "`timing_ms.total` (JSON and base64 parsing, PNG decoding, preprocessing and inference); under load "
         "it includes waiting for the worker's GIL while its other threads run. Worker CPU per request is the "
-        "workers' CPU time over the timed run divided by its requests; RSS is read from `/proc/<pid>/status`.",
+        "workers' CPU time over the timed run divided by its requests; RSS is read from `/proc/<pid>/status`. "
+        f"The one-client line comes from a pass over the {SAMPLES} PNGs, one request at a time, before the "
+        "timed run on the same server.",
         "",
         "## Goals",
         "",

@@ -7,7 +7,7 @@
  *      (0..1), and the canvas is always redrawn from that list, so Undo is exact
  *      and a resize or DPR change keeps the drawing.
  *   2. When a stroke ends, a prediction is scheduled (debounced). The canvas
- *      is exported as PNG (white background, black ink) and POSTed as JSON to
+ *      is exported as a 280x280 PNG (white background, black ink) and POSTed as JSON to
  *      /api/predict. An uploaded file is POSTed as multipart/form-data instead.
  *   3. Every request gets an increasing sequence number and the previous one is
  *      aborted, so a stale answer can never overwrite a newer one.
@@ -24,6 +24,7 @@
   var DEBOUNCE_MS = 250;
   var UNSURE_BELOW = 0.6;
   var STROKE_FRACTION = 1 / 18;   // pen width relative to the canvas side
+  var EXPORT_SIZE = 280;          // side in pixels of the PNG sent to the server
   var INK = '#000000';
   var PAPER = '#ffffff';
   var EMPTY_TEXT = 'Draw a digit (0–9) in the box';
@@ -85,17 +86,32 @@
   // Paint the whole canvas from the stroke list.
   function redraw() {
     rafPending = false;
-    ctx.setTransform(1, 0, 0, 1, 0, 0);
-    ctx.fillStyle = PAPER;
-    ctx.fillRect(0, 0, canvas.width, canvas.height);
-    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    ctx.strokeStyle = INK;
-    ctx.fillStyle = INK;
-    ctx.lineCap = 'round';
-    ctx.lineJoin = 'round';
-    ctx.lineWidth = cssSize * STROKE_FRACTION;
-    strokes.forEach(drawStroke);
-    if (current) drawStroke(current);
+    paint(ctx, cssSize, dpr);
+  }
+
+  // Paint paper and strokes on a context whose side is `side` CSS px at `ratio` device px each.
+  function paint(context, side, ratio) {
+    context.setTransform(1, 0, 0, 1, 0, 0);
+    context.fillStyle = PAPER;
+    context.fillRect(0, 0, context.canvas.width, context.canvas.height);
+    context.setTransform(ratio, 0, 0, ratio, 0, 0);
+    context.strokeStyle = INK;
+    context.fillStyle = INK;
+    context.lineCap = 'round';
+    context.lineJoin = 'round';
+    context.lineWidth = side * STROKE_FRACTION;
+    strokes.forEach(function (points) { drawStroke(context, points, side); });
+    if (current) drawStroke(context, current, side);
+  }
+
+  // The drawing as a PNG data URL of EXPORT_SIZE pixels a side, whatever the screen's
+  // pixel ratio: the server needs no more, and a phone uploads a tenth of the bytes.
+  function exportPNG() {
+    var off = document.createElement('canvas');
+    off.width = EXPORT_SIZE;
+    off.height = EXPORT_SIZE;
+    paint(off.getContext('2d'), EXPORT_SIZE, 1);
+    return off.toDataURL('image/png');
   }
 
   // Coalesce redraws while drawing to one per animation frame.
@@ -107,25 +123,25 @@
   }
 
   // Draw one stroke as quadratic curves through the midpoints of its points.
-  function drawStroke(points) {
-    var s = cssSize;
+  function drawStroke(context, points, side) {
+    var s = side;
     if (points.length === 0) return;
     if (points.length === 1) {
-      ctx.beginPath();
-      ctx.arc(points[0].x * s, points[0].y * s, ctx.lineWidth / 2, 0, Math.PI * 2);
-      ctx.fill();
+      context.beginPath();
+      context.arc(points[0].x * s, points[0].y * s, context.lineWidth / 2, 0, Math.PI * 2);
+      context.fill();
       return;
     }
-    ctx.beginPath();
-    ctx.moveTo(points[0].x * s, points[0].y * s);
+    context.beginPath();
+    context.moveTo(points[0].x * s, points[0].y * s);
     for (var i = 1; i < points.length - 1; i++) {
       var p = points[i];
       var q = points[i + 1];
-      ctx.quadraticCurveTo(p.x * s, p.y * s, (p.x + q.x) / 2 * s, (p.y + q.y) / 2 * s);
+      context.quadraticCurveTo(p.x * s, p.y * s, (p.x + q.x) / 2 * s, (p.y + q.y) / 2 * s);
     }
     var last = points[points.length - 1];
-    ctx.lineTo(last.x * s, last.y * s);
-    ctx.stroke();
+    context.lineTo(last.x * s, last.y * s);
+    context.stroke();
   }
 
   // ===========================================================================
@@ -239,7 +255,7 @@
     cancelScheduled();
     if (current) return;                   // predict when the stroke ends
     if (strokes.length === 0) { invalidateRequests(); showEmpty(EMPTY_TEXT); return; }
-    var body = JSON.stringify({ image: canvas.toDataURL('image/png'), top_k: TOP_K });
+    var body = JSON.stringify({ image: exportPNG(), top_k: TOP_K });
     send({ method: 'POST', headers: { 'Content-Type': 'application/json' }, body: body });
   }
 

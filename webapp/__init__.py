@@ -8,14 +8,29 @@ after the fork, never in the master.
 
 from __future__ import annotations
 
+import io
 import os
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
-from flask import Flask
+from flask import Flask, Request
+
+from webapp import api, errors, pages, security
+from webapp.inference import Classifier
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_MODEL = PROJECT_ROOT / "saved_model" / "cnn.tflite"
+
+
+class InMemoryRequest(Request):
+    """A request whose uploads stay in memory: client data is never written to disk.
+
+    Bodies are capped at MAX_CONTENT_LENGTH, so memory use per request is bounded too.
+    """
+
+    def _get_file_stream(self, total_content_length: int | None, content_type: str | None,
+                         filename: str | None = None, content_length: int | None = None) -> IO[bytes]:
+        return io.BytesIO()
 
 
 def config_from_env() -> dict[str, Any]:
@@ -29,17 +44,12 @@ def config_from_env() -> dict[str, Any]:
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the app: configuration, the model, the page and API blueprints, security headers."""
     app = Flask(__name__, static_folder=str(PROJECT_ROOT / "static"), template_folder=str(PROJECT_ROOT / "templates"))
+    app.request_class = InMemoryRequest
     app.config.from_mapping(config_from_env())
     if test_config:
         app.config.from_mapping(test_config)
     app.config["MAX_FORM_MEMORY_SIZE"] = app.config["MAX_CONTENT_LENGTH"]
-
-    from webapp.inference import Classifier
-
     app.extensions["classifier"] = Classifier(app.config["MODEL_PATH"])
-
-    from webapp import api, errors, pages, security
-
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     errors.register(app)

@@ -7,6 +7,7 @@ import json
 import time
 
 from flask import Blueprint, current_app, jsonify, request
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from webapp.errors import json_error
 from webapp.inference import Classifier
@@ -38,6 +39,15 @@ def parse_top_k(value: object) -> int:
     return value
 
 
+def read_body() -> bytes:
+    """The whole body. A chunked body (no Content-Length) reaching the limit is refused like
+    one that declares its length: the server's stream stops at the limit without saying so."""
+    data = request.stream.read()
+    if len(data) >= current_app.config["MAX_CONTENT_LENGTH"]:
+        raise RequestEntityTooLarge()
+    return data
+
+
 def read_request() -> tuple[bytes, int]:
     """The image bytes and top_k from a JSON body or a multipart upload."""
     if request.mimetype == "multipart/form-data":
@@ -51,7 +61,7 @@ def read_request() -> tuple[bytes, int]:
     if request.mimetype != "application/json":
         raise UnsupportedMediaType()
     try:
-        body = json.loads(request.get_data(cache=False))
+        body = json.loads(read_body())
     except (ValueError, RecursionError):
         raise InputError("body is not valid JSON") from None
     if not isinstance(body, dict):
