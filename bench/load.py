@@ -48,7 +48,9 @@ RESULTS = PROJECT_ROOT / "bench" / "RESULTS.md"
 
 SAMPLES = 200  # distinct PNGs, drawn before timing and sent in turn
 SEED = 0
-CANVASES = {"desktop": 400, "phone": 840}  # backing-store side: CSS 400 px at DPR 1; 280 px at DPR 3
+LOAD_CANVAS = 280  # the page sends every drawing as a 280x280 PNG (EXPORT_SIZE in static/app.js)
+PROFILE_CANVASES = {400: "desktop canvas", 840: "phone canvas at DPR 3"}  # whole canvases an API client may send
+PROFILE_EXTRA = 50  # drawings per extra canvas size in the profile
 PEN = 1 / 18  # pen width relative to the canvas side, as static/app.js draws
 TOP_K = 3
 HEADERS = {"Content-Type": "application/json"}
@@ -72,10 +74,10 @@ GOAL_FIRST_ANSWER_S = 2.0
 
 @dataclass(frozen=True)
 class Sample:
-    """One drawing: its MNIST label, canvas kind, PNG bytes and the ready-to-send request body."""
+    """One drawing: its MNIST label, canvas side, PNG bytes and the ready-to-send request body."""
 
     label: int
-    canvas: str
+    canvas: int
     png: bytes
     body: bytes
 
@@ -98,7 +100,7 @@ class RunResult:
     worker_rss_mb: list[float]
     worker_peak_mb: list[float]
     master_rss_mb: float
-    server_cpu_s: float
+    server_cpu_s: list[float]
     client_cpu_s: float
 
     @property
@@ -129,16 +131,14 @@ def request_body(png: bytes) -> bytes:
     return json.dumps({"image": image, "top_k": TOP_K}).encode()
 
 
-def draw_samples(count: int = SAMPLES, seed: int = SEED) -> list[Sample]:
-    """`count` distinct MNIST test digits drawn as canvas PNGs, desktop and phone in turn."""
+def draw_samples(count: int, side: int, seed: int = SEED) -> list[Sample]:
+    """`count` distinct MNIST test digits drawn as `side`x`side` canvas PNGs."""
     _, (x_test, y_test) = load_mnist()
-    rng = np.random.default_rng(seed)
-    kinds = list(CANVASES)
+    rng = np.random.default_rng([seed, side])
     samples = []
-    for n, index in enumerate(rng.choice(len(x_test), size=count, replace=False)):
-        kind = kinds[n % len(kinds)]
-        png = draw_digit(x_test[index], page_style(rng, CANVASES[kind]))
-        samples.append(Sample(int(y_test[index]), kind, png, request_body(png)))
+    for i in rng.choice(len(x_test), size=count, replace=False):
+        png = draw_digit(x_test[i], page_style(rng, side))
+        samples.append(Sample(int(y_test[i]), side, png, request_body(png)))
     return samples
 
 
@@ -166,21 +166,14 @@ def free_port() -> int:
 
 def server_env(port: int, model: Path) -> dict[str, str]:
     """Environment for gunicorn.conf.py and the app: loopback, the port, the model, quiet logs."""
-    return {"HOST": "127.0.0.1", "PORT": str(port), "DIGITS_MODEL": str(model),
-            "ACCESS_LOG": access_log_setting(), "LOG_LEVEL": "warning"}
+    return {"HOST": "127.0.0.1", "PORT": str(port), "DIGITS_MODEL": str(model), "ACCESS_LOG": "", "LOG_LEVEL": "warning"}
 
 
-def gunicorn_settings(access_log: str = "") -> dict[str, Any]:
-    """The settings gunicorn.conf.py gives in this environment."""
-    env = {"HOST": "127.0.0.1", "ACCESS_LOG": access_log, "LOG_LEVEL": "warning"}
-    with mock.patch.dict(os.environ, env):
+def gunicorn_settings() -> dict[str, Any]:
+    """The settings gunicorn.conf.py gives in the benchmark's environment."""
+    with mock.patch.dict(os.environ, server_env(0, SERVED_MODEL)):
         namespace = runpy.run_path(str(CONFIG))
     return {key: value for key, value in namespace.items() if not key.startswith("_")}
-
-
-def access_log_setting() -> str:
-    """ACCESS_LOG that turns access logging off: empty if the config maps it to None, else /dev/null."""
-    return "" if gunicorn_settings("").get("accesslog") is None else os.devnull
 
 
 def children(pid: int) -> list[int]:
@@ -255,12 +248,12 @@ class Server:
         """Process ids of the gunicorn workers: the master's children."""
         return children(self.process.pid)
 
-    def worker_cpu_s(self) -> float:
-        """CPU seconds used so far by all workers together."""
-        return sum(cpu_seconds(pid) for pid in self.workers())
+    def worker_cpu_s(self) -> dict[int, float]:
+        """CPU seconds used so far by each worker."""
+        return {pid: cpu_seconds(pid) for pid in self.workers()}
 
     def wait_for_workers(self, count: int, timeout: float = START_TIMEOUT_S) -> None:
-        """Wait until `count` workers are running and answering."""
+        """Wait until the master has forked `count` workers."""
         deadline = time.monotonic() + timeout
         while len(self.workers()) < count and time.monotonic() < deadline:
             time.sleep(0.05)
@@ -337,7 +330,7 @@ def measure(model: Path, samples: Sequence[Sample], requests: int, clients: int,
         solo, _, _ = send(server.port, samples, min(len(samples), requests), 1)
         cpu = server.worker_cpu_s()
         results, elapsed, client_cpu = send(server.port, samples, requests, clients)
-        server_cpu = server.worker_cpu_s() - cpu
+        server_cpu = [seconds - cpu.get(pid, 0.0) for pid, seconds in server.worker_cpu_s().items()]
         workers = server.workers()
         rss = [status_mb(pid, "VmRSS") for pid in workers]
         peak = [status_mb(pid, "VmHWM") for pid in workers]
@@ -370,30 +363,29 @@ def time_each(function: Callable[[Any], Any], inputs: Sequence[Any], rounds: int
     return best
 
 
-def profile(samples: Sequence[Sample], model: Path, baseline: Path | None) -> list[tuple[str, dict[str, float]]]:
-    """Median µs of each serving stage in this process, over all samples and per canvas kind."""
+def profile(groups: dict[int, list[Sample]], model: Path, baseline: Path | None) -> dict[str, dict[int, float]]:
+    """Median µs of each serving stage in this process, per canvas side."""
     from webapp.inference import Classifier
     from webapp.preprocessing import decode_image, to_mnist
 
-    inks = [decode_image(s.png) for s in samples]
-    digits = [to_mnist(ink) for ink in inks]
-    stages = [
-        ("parse body: json.loads + base64", parse_request, [s.body for s in samples], samples),
-        ("decode_image: PNG → ink map", decode_image, [s.png for s in samples], samples),
-        ("to_mnist: ink map → 28×28", to_mnist, inks, samples),
-        (f"probabilities: {model.name} (LiteRT)", Classifier(model).probabilities, digits, samples),
-    ]
+    classify = Classifier(model).probabilities
+    rows: dict[str, dict[int, float]] = {}
+    for side, group in groups.items():
+        inks = [decode_image(s.png) for s in group]
+        digits = [to_mnist(ink) for ink in inks]
+        stages = [
+            ("parse body: json.loads + base64", parse_request, [s.body for s in group]),
+            ("decode_image: PNG → ink map", decode_image, [s.png for s in group]),
+            ("to_mnist: ink map → 28×28", to_mnist, inks),
+            (f"probabilities: {model.name} (LiteRT)", classify, digits),
+        ]
+        for name, function, inputs in stages:
+            rows.setdefault(name, {})[side] = float(np.median(time_each(function, inputs)))
+        rows.setdefault("sum of the stages", {})[side] = sum(rows[name][side] for name, _, _ in stages)
     if baseline is not None:
-        few = slice(0, BASELINE_PROFILE_SAMPLES)
-        stages.append((f"probabilities: {baseline.name} (model.predict)", Classifier(baseline).probabilities,
-                       digits[few], samples[few]))
-    rows = []
-    for name, function, inputs, subset in stages:
-        micros = time_each(function, inputs)
-        kinds = np.array([s.canvas for s in subset])
-        medians = {"all": float(np.median(micros))}
-        medians |= {kind: float(np.median(micros[kinds == kind])) for kind in CANVASES}
-        rows.append((name, medians))
+        digits = [to_mnist(decode_image(s.png)) for s in groups[LOAD_CANVAS][:BASELINE_PROFILE_SAMPLES]]
+        micros = time_each(Classifier(baseline).probabilities, digits)
+        rows[f"probabilities: {baseline.name} (model.predict)"] = {LOAD_CANVAS: float(np.median(micros))}
     return rows
 
 
@@ -461,7 +453,8 @@ def figure_rows(run: RunResult) -> list[str]:
         " / ".join(f"{x:.1f}" for x in run.worker_rss_mb),
         " / ".join(f"{x:.1f}" for x in run.worker_peak_mb),
         f"{run.master_rss_mb:.1f}",
-        f"{run.server_cpu_s / run.requests * 1000:.2f}",
+        f"{sum(run.server_cpu_s) / run.requests * 1000:.2f}",
+        " / ".join(f"{x:.1f}" for x in run.server_cpu_s),
         f"{run.client_cpu_s / run.requests * 1000:.2f}",
     ]
 
@@ -482,6 +475,7 @@ FIGURES = [
     "worker peak RSS (VmHWM), each (MB)",
     "master RSS (MB)",
     "worker CPU per request (ms)",
+    "worker CPU in the timed run, each (s)",
     "client CPU per request (ms)",
 ]
 
@@ -517,20 +511,26 @@ def goals(run: RunResult, baseline: RunResult | None) -> list[list[str]]:
     ]
 
 
+SETTINGS = ("workers", "worker_class", "threads", "worker_connections", "keepalive", "timeout", "preload_app")
+
+
+def describe_gunicorn() -> str:
+    """The gunicorn.conf.py settings that shape the load, and the access log."""
+    conf = gunicorn_settings()
+    listed = ", ".join(f"{key}={conf[key]}" for key in SETTINGS if key in conf)
+    log = "off" if conf.get("accesslog") is None else f"to {conf['accesslog']}"
+    return f"`{CONFIG.name}`: {listed}; access log {log}"
+
+
 def settings_rows(samples: Sequence[Sample], args: argparse.Namespace) -> list[list[str]]:
     """The gunicorn and load settings as table rows."""
-    conf = gunicorn_settings(access_log_setting())
-    kinds = Counter(s.canvas for s in samples)
-    canvases = ", ".join(f"{kinds[k]} {k} {side}×{side}" for k, side in CANVASES.items())
     body_kb = np.mean([len(s.body) for s in samples]) / 1000
     return [
-        ["gunicorn", f"`{CONFIG.name}`: workers={conf['workers']}, worker_class={conf['worker_class']}, "
-                     f"threads={conf['threads']}, keepalive={conf['keepalive']} s, timeout={conf['timeout']} s, "
-                     f"preload_app={conf['preload_app']}, access log {'off' if conf['accesslog'] is None else 'to ' + conf['accesslog']}"],
+        ["gunicorn", describe_gunicorn()],
         ["bind", "127.0.0.1, a free port; the clients run on the same machine and share its cores"],
-        ["requests", f"{SAMPLES} distinct PNGs of MNIST test digits drawn with `model_training.canvas` "
-                     f"({canvases}; black pen 1/18 of the side on white, as the page draws), sent in turn; "
-                     f"mean body {body_kb:.1f} kB; top_k={TOP_K}"],
+        ["requests", f"{len(samples)} distinct PNGs of MNIST test digits drawn with `model_training.canvas` as the "
+                     f"page sends them ({LOAD_CANVAS}×{LOAD_CANVAS}, black pen 1/18 of the side on white), sent "
+                     f"in turn; mean body {body_kb:.1f} kB; top_k={TOP_K}"],
         ["clients", f"{args.clients} threads, one keep-alive `http.client.HTTPConnection` each; "
                     f"{WARMUP_PER_CLIENT} untimed warm-up requests per client before each timed run"],
         ["served model", f"`{rel(args.model)}` (LiteRT)"],
@@ -549,8 +549,18 @@ def rel(path: Path) -> str:
     return str(path.relative_to(PROJECT_ROOT)) if path.is_relative_to(PROJECT_ROOT) else str(path)
 
 
+def profile_table(stages: dict[str, dict[int, float]]) -> list[str]:
+    """The profile as a markdown table, one column per canvas side."""
+    sides = [LOAD_CANVAS, *PROFILE_CANVASES]
+    header = ["stage", f"{LOAD_CANVAS}×{LOAD_CANVAS} (the page, the load)",
+              *[f"{side}×{side} ({name})" for side, name in PROFILE_CANVASES.items()]]
+    rows = [[name, *[f"{times[side]:,.0f}" if side in times else "—" for side in sides]]
+            for name, times in stages.items()]
+    return table(header, rows)
+
+
 def report(run: RunResult, baseline: RunResult | None, baseline_note: str, samples: Sequence[Sample],
-           stages: list[tuple[str, dict[str, float]]], info: dict[str, str], args: argparse.Namespace,
+           stages: dict[str, dict[int, float]], info: dict[str, str], args: argparse.Namespace,
            command: str) -> str:
     """The whole results page in markdown."""
     runs = [run] + ([baseline] if baseline else [])
@@ -589,8 +599,9 @@ def report(run: RunResult, baseline: RunResult | None, baseline_note: str, sampl
     lines += [
         "Client latency is measured by each client around one request and answer, so with closed-loop clients "
         "it is mostly time queued behind the other clients' requests. Server time is the app's own "
-        "`timing_ms.total` (JSON and base64 parsing, PNG decoding, preprocessing and inference); under load "
-        "it includes waiting for the worker's GIL while its other threads run. Worker CPU per request is the "
+        "`timing_ms.total` (reading the body, JSON and base64 parsing, PNG decoding, preprocessing and "
+        "inference); under load it also holds any time the request waits while its worker serves others. "
+        "Worker CPU per request is the "
         "workers' CPU time over the timed run divided by its requests; RSS is read from `/proc/<pid>/status`. "
         f"The one-client line comes from a pass over the {SAMPLES} PNGs, one request at a time, before the "
         "timed run on the same server.",
@@ -601,11 +612,11 @@ def report(run: RunResult, baseline: RunResult | None, baseline_note: str, sampl
         "",
         "## Where the server's time goes",
         "",
-        "Each stage timed alone in the benchmark's process (no load; fastest of "
-        f"{PROFILE_ROUNDS} calls per PNG), median µs over the PNGs:",
+        "Each stage timed alone in the benchmark's process, without load (fastest of "
+        f"{PROFILE_ROUNDS} calls per PNG), median µs over the PNGs; the larger canvases are not part of the "
+        f"load ({PROFILE_EXTRA} drawings each) and show what a client sending its whole canvas costs:",
         "",
-        *table(["stage", "all", *[f"{k} {side}×{side}" for k, side in CANVASES.items()]],
-               [[name, *[f"{m[key]:,.0f}" for key in ["all", *CANVASES]]] for name, m in stages]),
+        *profile_table(stages),
         "",
     ]
     return "\n".join(lines)
@@ -655,7 +666,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     sys.setswitchinterval(0.0005)  # hand the GIL over quickly so no client waits long to read its answer
     info = machine()
     print(f"drawing {SAMPLES} canvas PNGs ...", flush=True)
-    samples = draw_samples()
+    samples = draw_samples(SAMPLES, LOAD_CANVAS)
     with tempfile.TemporaryDirectory(prefix="bench-") as logs:
         print(f"LiteRT: {args.requests:,} requests, {args.clients} clients ...", flush=True)
         run = measure(args.model, samples, args.requests, args.clients, Path(logs))
@@ -664,7 +675,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"baseline: {args.baseline_requests:,} requests, {args.clients} clients ...", flush=True)
             baseline = measure(args.baseline_model, samples, args.baseline_requests, args.clients, Path(logs))
     print("profiling the serving stages ...", flush=True)
-    stages = profile(samples, args.model, args.baseline_model if baseline else None)
+    groups = {LOAD_CANVAS: samples} | {side: draw_samples(PROFILE_EXTRA, side) for side in PROFILE_CANVASES}
+    stages = profile(groups, args.model, args.baseline_model if baseline else None)
     text = report(run, baseline, note, samples, stages, info, args, reproduce_command(argv))
     print("\n" + text)
     args.output.parent.mkdir(parents=True, exist_ok=True)

@@ -40,8 +40,11 @@ def install_chromium() -> tuple[str | None, str]:
     if os.geteuid() != 0:
         return None, "Chromium is missing; installing it needs root: run `apt-get install -y chromium`"
     for command in (["apt-get", "update"], ["apt-get", "install", "-y", "chromium"]):
-        done = subprocess.run(command, capture_output=True, text=True, timeout=900,
-                              env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+        try:
+            done = subprocess.run(command, capture_output=True, text=True, timeout=900,
+                                  env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            return None, f"`{' '.join(command)}` could not run: {exc}"
         if done.returncode != 0:
             return None, f"`{' '.join(command)}` failed ({done.returncode}): {done.stderr[-1500:]}"
     found = shutil.which("chromium")
@@ -55,7 +58,7 @@ def digits_per_class(mnist: Any, per_class: int, skip: int = 0) -> list[tuple[in
     for label in range(10):
         indices = np.flatnonzero(y_test == label)[skip:skip + per_class]
         chosen += [(label, x_test[i]) for i in indices]
-    return sorted(chosen, key=lambda item: item[0])
+    return chosen
 
 
 def canvas_box(page: Page) -> dict[str, float]:
@@ -181,6 +184,20 @@ def ink(page: Page) -> dict[str, Any]:
         }
         return {dark, url: copy.toDataURL('image/png')};
     }""")
+
+
+def make_scrollable(page: Page, extra: int = 400, scroll_to: int = 40) -> None:
+    """Lengthen the page and scroll it a little, so a touch that scrolled it either way would show.
+
+    A phone's browser bars leave less room than the viewport, so there the page scrolls anyway.
+    """
+    page.evaluate("""([extra, scrollTo]) => {
+        const spacer = document.createElement('div');
+        spacer.style.height = extra + 'px';
+        document.body.appendChild(spacer);
+        window.scrollTo(0, scrollTo);
+    }""", [extra, scroll_to])
+    assert page.evaluate("window.scrollY") == scroll_to, "the page cannot scroll"
 
 
 def viewport_position(page: Page) -> dict[str, float]:

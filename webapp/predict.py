@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -32,7 +33,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Recognise handwritten digits in image files.")
     parser.add_argument("images", nargs="+", type=Path, help="PNG, JPEG, WebP, GIF or BMP files")
     parser.add_argument("--top-k", type=int, default=3, choices=range(1, 11), metavar="1..10")
-    parser.add_argument("--model", type=Path, default=DEFAULT_MODEL, help="a .tflite or .keras model file")
+    parser.add_argument("--model", type=Path, default=os.environ.get("DIGITS_MODEL", DEFAULT_MODEL),
+                        help="a .tflite or .keras model file (default: $DIGITS_MODEL or the shipped model)")
     args = parser.parse_args(argv)
     try:
         classifier = Classifier(args.model)

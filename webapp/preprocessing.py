@@ -92,7 +92,9 @@ def decode_image(data: bytes) -> np.ndarray:
             return _ink_map(image)
     except InputError:
         raise
-    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning):
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise InputError(f"image is too large: over {MAX_PIXELS:,} pixels") from None
+    except UnidentifiedImageError:
         raise InputError("not a readable image") from None
     except (OSError, SyntaxError, ValueError, TypeError, EOFError, IndexError, KeyError, struct.error, MemoryError):
         raise InputError("image is corrupt or truncated") from None
