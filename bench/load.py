@@ -59,8 +59,10 @@ START_TIMEOUT_S = 180.0
 REQUEST_TIMEOUT_S = 120.0
 PROFILE_ROUNDS = 3
 BASELINE_PROFILE_SAMPLES = 20
-PACKAGES = ("flask", "werkzeug", "gunicorn", "ai-edge-litert", "numpy", "opencv-python-headless",
+PACKAGES = ("flask", "werkzeug", "gunicorn", "gevent", "ai-edge-litert", "numpy", "opencv-python-headless",
             "pillow", "tensorflow", "keras")
+
+Result = tuple[float, int, bytes]  # seconds, HTTP status (0: connection error), answer body
 
 LOAD_KEY = "load average before the run (1, 5, 15 min)"
 
@@ -166,7 +168,8 @@ def free_port() -> int:
 
 def server_env(port: int, model: Path) -> dict[str, str]:
     """Environment for gunicorn.conf.py and the app: loopback, the port, the model, quiet logs."""
-    return {"HOST": "127.0.0.1", "PORT": str(port), "DIGITS_MODEL": str(model), "ACCESS_LOG": "", "LOG_LEVEL": "warning"}
+    return {"HOST": "127.0.0.1", "PORT": str(port), "DIGITS_MODEL": str(model),
+            "ACCESS_LOG": "", "LOG_LEVEL": "warning"}
 
 
 def gunicorn_settings() -> dict[str, Any]:
@@ -273,7 +276,7 @@ class Server:
 # ---- Load ----------------------------------------------------------------------------------
 
 
-def client(port: int, samples: Sequence[Sample], tickets: Iterator[int], results: list) -> None:
+def client(port: int, samples: Sequence[Sample], tickets: Iterator[int], results: list[Result]) -> None:
     """One keep-alive connection sending requests until the shared tickets run out."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=REQUEST_TIMEOUT_S)
     for i in tickets:
@@ -290,9 +293,9 @@ def client(port: int, samples: Sequence[Sample], tickets: Iterator[int], results
     conn.close()
 
 
-def send(port: int, samples: Sequence[Sample], requests: int, clients: int) -> tuple[list, float, float]:
+def send(port: int, samples: Sequence[Sample], requests: int, clients: int) -> tuple[list[Result], float, float]:
     """Send `requests` requests from `clients` threads; (results, wall seconds, client CPU seconds)."""
-    results: list = [None] * requests
+    results: list[Result] = [(0.0, 0, b"")] * requests
     tickets = iter(range(requests))  # next() on it is atomic under the GIL
     threads = [threading.Thread(target=client, args=(port, samples, tickets, results)) for _ in range(clients)]
     cpu, start = time.process_time(), time.perf_counter()
@@ -303,7 +306,8 @@ def send(port: int, samples: Sequence[Sample], requests: int, clients: int) -> t
     return results, time.perf_counter() - start, time.process_time() - cpu
 
 
-def read_results(results: list, samples: Sequence[Sample]) -> tuple[np.ndarray, np.ndarray, Counter, int, int]:
+def read_results(results: Sequence[Result],
+                 samples: Sequence[Sample]) -> tuple[np.ndarray, np.ndarray, Counter, int, int]:
     """Latencies (ms), server times (ms), error kinds, correct and answered counts from raw results."""
     latency, server, errors, correct = [], [], Counter(), 0
     for i, (seconds, status, answer) in enumerate(results):
@@ -338,8 +342,10 @@ def measure(model: Path, samples: Sequence[Sample], requests: int, clients: int,
     latency, server_ms, errors, correct, answered = read_results(results, samples)
     _, solo_ms, solo_errors, _, _ = read_results(solo, samples)
     errors.update({f"one-client pass, {kind}": count for kind, count in solo_errors.items()})
-    return RunResult(model.name, requests, clients, elapsed, latency, server_ms, solo_ms, errors, correct, answered,
-                     first, rss, peak, master, server_cpu, client_cpu)
+    return RunResult(model=model.name, requests=requests, clients=clients, elapsed_s=elapsed, latency_ms=latency,
+                     server_ms=server_ms, solo_server_ms=solo_ms, errors=errors, correct=correct, answered=answered,
+                     first_answer_s=first, worker_rss_mb=rss, worker_peak_mb=peak, master_rss_mb=master,
+                     server_cpu_s=server_cpu, client_cpu_s=client_cpu)
 
 
 # ---- In-process profile --------------------------------------------------------------------
@@ -454,7 +460,7 @@ def figure_rows(run: RunResult) -> list[str]:
         " / ".join(f"{x:.1f}" for x in run.worker_peak_mb),
         f"{run.master_rss_mb:.1f}",
         f"{sum(run.server_cpu_s) / run.requests * 1000:.2f}",
-        " / ".join(f"{x:.1f}" for x in run.server_cpu_s),
+        " / ".join(f"{x:.2f}" for x in run.server_cpu_s),
         f"{run.client_cpu_s / run.requests * 1000:.2f}",
     ]
 

@@ -219,7 +219,7 @@ def to_mnist(ink: np.ndarray) -> np.ndarray:
     if ink.ndim != 2 or ink.size == 0:
         raise InputError("expected a 2-D image")
     if ink.dtype != np.uint8:
-        ink = np.clip(np.nan_to_num(ink.astype(np.float32)) * 255.0 + 0.5, 0, 255).astype(np.uint8)
+        ink = (np.clip(np.nan_to_num(ink, nan=0.0, posinf=1.0, neginf=0.0), 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
     peak = int(ink.max())
     if peak < MIN_CONTRAST * 255:
         raise EmptyDrawingError("the drawing is empty: draw a digit")
