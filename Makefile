@@ -14,7 +14,7 @@ DEV_STAMP := $(VENV)/.dev-installed
 .PHONY: run test train evaluate export bench clean
 
 run: $(SERVE_STAMP)
-	$(BIN)/gunicorn -c gunicorn.conf.py "webapp:create_app()"
+	exec $(BIN)/gunicorn -c gunicorn.conf.py "webapp:create_app()"
 
 test: $(DEV_STAMP)
 	$(BIN)/python -m pytest

@@ -19,6 +19,7 @@ keepalive = 5  # seconds: the deadline for a request's headers, and for an idle 
 limit_request_line = 4094
 limit_request_fields = 50
 limit_request_field_size = 8190
+control_socket_disable = True  # no management socket: several servers may share a machine
 accesslog = os.environ.get("ACCESS_LOG", "-") or None
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info")

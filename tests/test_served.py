@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import re
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -70,3 +73,29 @@ def test_served_errors_are_json_and_headers_are_set(server):
     assert "unsafe-inline" not in headers["Content-Security-Policy"]
     assert headers["X-Content-Type-Options"] == "nosniff" and headers["X-Frame-Options"] == "DENY"
     assert headers["Referrer-Policy"] == "no-referrer"
+
+
+def children(pid: int) -> list[int]:
+    """Direct child processes of `pid`, from /proc."""
+    kids = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            kids.append(int(stat.parent.name))
+    return kids
+
+
+def loads_litert(pid: int) -> bool:
+    return "ai_edge_litert" in Path(f"/proc/{pid}/maps").read_text()
+
+
+def test_model_is_loaded_in_each_worker_never_in_the_master(server):
+    log = server.log_path.read_text()
+    master = int(re.search(r"Listening at: \S+ \((\d+)\)", log).group(1))
+    workers = children(master)
+    assert len(workers) == (os.cpu_count() or 1)
+    assert not loads_litert(master)
+    assert all(loads_litert(worker) for worker in workers)
