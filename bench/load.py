@@ -57,14 +57,13 @@ HEADERS = {"Content-Type": "application/json"}
 WARMUP_PER_CLIENT = 4  # untimed requests per client before each timed run
 START_TIMEOUT_S = 180.0
 REQUEST_TIMEOUT_S = 120.0
+CORES = os.cpu_count() or 1
 PROFILE_ROUNDS = 3
 BASELINE_PROFILE_SAMPLES = 20
 PACKAGES = ("flask", "werkzeug", "gunicorn", "gevent", "ai-edge-litert", "numpy", "opencv-python-headless",
             "pillow", "tensorflow", "keras")
 
 Result = tuple[float, int, bytes]  # seconds, HTTP status (0: connection error), answer body
-
-LOAD_KEY = "load average before the run (1, 5, 15 min)"
 
 GOAL_SERVER_P50_MS = 2.0
 GOAL_SPEEDUP = 20.0
@@ -104,6 +103,7 @@ class RunResult:
     master_rss_mb: float
     server_cpu_s: list[float]
     client_cpu_s: float
+    other_cpu_s: float
 
     @property
     def throughput(self) -> float:
@@ -199,6 +199,12 @@ def status_mb(pid: int, field: str) -> float:
         if line.startswith(field + ":"):
             return int(line.split()[1]) * 1024 / 1e6
     raise KeyError(f"{field} not in /proc/{pid}/status")
+
+
+def busy_cpu_seconds() -> float:
+    """CPU seconds all processes together have used since boot (user and system), from /proc/stat."""
+    user, nice, system = map(int, Path("/proc/stat").read_text().split()[1:4])
+    return (user + nice + system) / os.sysconf("SC_CLK_TCK")
 
 
 def cpu_seconds(pid: int) -> float:
@@ -332,9 +338,10 @@ def measure(model: Path, samples: Sequence[Sample], requests: int, clients: int,
         server.wait_for_workers(expected_workers)
         send(server.port, samples, clients * WARMUP_PER_CLIENT, clients)
         solo, _, _ = send(server.port, samples, min(len(samples), requests), 1)
-        cpu = server.worker_cpu_s()
+        cpu, machine_cpu = server.worker_cpu_s(), busy_cpu_seconds()
         results, elapsed, client_cpu = send(server.port, samples, requests, clients)
         server_cpu = [seconds - cpu.get(pid, 0.0) for pid, seconds in server.worker_cpu_s().items()]
+        other_cpu = busy_cpu_seconds() - machine_cpu - sum(server_cpu) - client_cpu
         workers = server.workers()
         rss = [status_mb(pid, "VmRSS") for pid in workers]
         peak = [status_mb(pid, "VmHWM") for pid in workers]
@@ -345,7 +352,7 @@ def measure(model: Path, samples: Sequence[Sample], requests: int, clients: int,
     return RunResult(model=model.name, requests=requests, clients=clients, elapsed_s=elapsed, latency_ms=latency,
                      server_ms=server_ms, solo_server_ms=solo_ms, errors=errors, correct=correct, answered=answered,
                      first_answer_s=first, worker_rss_mb=rss, worker_peak_mb=peak, master_rss_mb=master,
-                     server_cpu_s=server_cpu, client_cpu_s=client_cpu)
+                     server_cpu_s=server_cpu, client_cpu_s=client_cpu, other_cpu_s=max(other_cpu, 0.0))
 
 
 # ---- In-process profile --------------------------------------------------------------------
@@ -398,20 +405,19 @@ def profile(groups: dict[int, list[Sample]], model: Path, baseline: Path | None)
 # ---- Report --------------------------------------------------------------------------------
 
 
-def machine() -> dict[str, str]:
-    """CPU model, cores, memory, OS and load average of this machine."""
+def machine(busy_share: float) -> dict[str, str]:
+    """CPU model, cores, memory and OS of this machine, and how busy it was before the run."""
     cpuinfo = Path("/proc/cpuinfo").read_text()
     model = next((line.split(":", 1)[1].strip() for line in cpuinfo.splitlines() if line.startswith("model name")),
                  platform.processor() or "unknown")
     meminfo = Path("/proc/meminfo").read_text().split()
     ram_gib = int(meminfo[meminfo.index("MemTotal:") + 1]) / 1024**2
-    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     return {
         "CPU": model,
         "cores": f"{os.cpu_count()} ({len(os.sched_getaffinity(0))} usable by this process)",
         "RAM": f"{ram_gib:.1f} GiB",
         "OS": f"{platform.system()} {platform.release()} ({platform.machine()})",
-        LOAD_KEY: load,
+        "CPU in use in the second before the run": f"{busy_share:.0%}",
     }
 
 
@@ -462,6 +468,7 @@ def figure_rows(run: RunResult) -> list[str]:
         f"{sum(run.server_cpu_s) / run.requests * 1000:.2f}",
         " / ".join(f"{x:.2f}" for x in run.server_cpu_s),
         f"{run.client_cpu_s / run.requests * 1000:.2f}",
+        f"{run.other_cpu_s:.1f} ({run.other_cpu_s / (run.elapsed_s * CORES):.0%} of the machine)",
     ]
 
 
@@ -483,6 +490,7 @@ FIGURES = [
     "worker CPU per request (ms)",
     "worker CPU in the timed run, each (s)",
     "client CPU per request (ms)",
+    "CPU used by anything else during the timed run (s)",
 ]
 
 
@@ -544,9 +552,16 @@ def settings_rows(samples: Sequence[Sample], args: argparse.Namespace) -> list[l
     ]
 
 
-def busy(info: dict[str, str]) -> bool:
-    """Whether the 1-minute load average before the run was over a quarter of the cores."""
-    return float(info[LOAD_KEY].split(",")[0]) > 0.25 * (os.cpu_count() or 1)
+def machine_busy_share(seconds: float = 1.0) -> float:
+    """The share of the machine's CPU in use over the next `seconds`."""
+    start = busy_cpu_seconds()
+    time.sleep(seconds)
+    return (busy_cpu_seconds() - start) / (seconds * CORES)
+
+
+def busy(before: float, runs: Sequence[RunResult]) -> bool:
+    """Whether other work was using the CPU just before the benchmark or during a timed run."""
+    return before > 0.1 or any(run.other_cpu_s > 0.05 * run.elapsed_s * CORES for run in runs)
 
 
 def rel(path: Path) -> str:
@@ -566,8 +581,7 @@ def profile_table(stages: dict[str, dict[int, float]]) -> list[str]:
 
 
 def report(run: RunResult, baseline: RunResult | None, baseline_note: str, samples: Sequence[Sample],
-           stages: dict[str, dict[int, float]], info: dict[str, str], args: argparse.Namespace,
-           command: str) -> str:
+           stages: dict[str, dict[int, float]], before: float, args: argparse.Namespace, command: str) -> str:
     """The whole results page in markdown."""
     runs = [run] + ([baseline] if baseline else [])
     header = ["", f"LiteRT (`{run.model}`)"] + ([f"baseline (`{baseline.model}`, `model.predict`)"] if baseline else [])
@@ -580,7 +594,7 @@ def report(run: RunResult, baseline: RunResult | None, baseline_note: str, sampl
         "",
         "## Machine",
         "",
-        *table(["", ""], [[k, v] for k, v in info.items()]),
+        *table(["", ""], [[k, v] for k, v in machine(before).items()]),
         "",
         "## Versions",
         "",
@@ -595,9 +609,9 @@ def report(run: RunResult, baseline: RunResult | None, baseline_note: str, sampl
         *table(header, figures),
         "",
     ]
-    if busy(info):
-        lines += ["**Other processes were using the CPU when this run started (see the load average): "
-                  "the figures are pessimistic.**", ""]
+    if busy(before, runs):
+        lines += ["**Other processes were using the CPU before or during this run (see the machine's CPU use "
+                  "before the run and the CPU used by anything else): the figures are pessimistic.**", ""]
     if baseline:
         lines += [f"Throughput LiteRT / baseline: **{run.throughput / baseline.throughput:.1f}×**.", ""]
     elif baseline_note:
@@ -607,8 +621,8 @@ def report(run: RunResult, baseline: RunResult | None, baseline_note: str, sampl
         "it is mostly time queued behind the other clients' requests. Server time is the app's own "
         "`timing_ms.total` (reading the body, JSON and base64 parsing, PNG decoding, preprocessing and "
         "inference); under load it also holds any time the request waits while its worker serves others. "
-        "Worker CPU per request is the "
-        "workers' CPU time over the timed run divided by its requests; RSS is read from `/proc/<pid>/status`. "
+        "Worker CPU per request is the workers' CPU time over the timed run divided by its requests; RSS is "
+        "read from `/proc/<pid>/status`. "
         f"The one-client line comes from a pass over the {SAMPLES} PNGs, one request at a time, before the "
         "timed run on the same server.",
         "",
@@ -670,7 +684,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = parse_args(argv)
     sys.setswitchinterval(0.0005)  # hand the GIL over quickly so no client waits long to read its answer
-    info = machine()
+    before = machine_busy_share()
     print(f"drawing {SAMPLES} canvas PNGs ...", flush=True)
     samples = draw_samples(SAMPLES, LOAD_CANVAS)
     with tempfile.TemporaryDirectory(prefix="bench-") as logs:
@@ -683,7 +697,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print("profiling the serving stages ...", flush=True)
     groups = {LOAD_CANVAS: samples} | {side: draw_samples(PROFILE_EXTRA, side) for side in PROFILE_CANVASES}
     stages = profile(groups, args.model, args.baseline_model if baseline else None)
-    text = report(run, baseline, note, samples, stages, info, args, reproduce_command(argv))
+    text = report(run, baseline, note, samples, stages, before, args, reproduce_command(argv))
     print("\n" + text)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(text)
