@@ -23,3 +23,13 @@ control_socket_disable = True  # no management socket: several servers may share
 accesslog = os.environ.get("ACCESS_LOG", "-") or None
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info")
+
+
+def post_request(worker, req, environ, resp):
+    """Let requests waiting on other connections run before this connection's next one.
+
+    A gevent worker otherwise keeps serving a busy keep-alive connection while others wait.
+    """
+    import gevent
+
+    gevent.sleep(0)

@@ -7,7 +7,7 @@
  *      (0..1), and the canvas is always redrawn from that list, so Undo is exact
  *      and a resize or DPR change keeps the drawing.
  *   2. When a stroke ends, a prediction is scheduled (debounced). The canvas
- *      is exported as a 280x280 PNG (white background, black ink) and POSTed as JSON to
+ *      is exported as a 160x160 PNG (white background, black ink) and POSTed as JSON to
  *      /api/predict. An uploaded file is POSTed as multipart/form-data instead.
  *   3. Every request gets an increasing sequence number and the previous one is
  *      aborted, so a stale answer can never overwrite a newer one.
@@ -24,7 +24,7 @@
   var DEBOUNCE_MS = 250;
   var UNSURE_BELOW = 0.6;
   var STROKE_FRACTION = 1 / 18;   // pen width relative to the canvas side
-  var EXPORT_SIZE = 280;          // side in pixels of the PNG sent to the server
+  var EXPORT_SIZE = 160;          // side in pixels of the PNG sent to the server
   var INK = '#000000';
   var PAPER = '#ffffff';
   var EMPTY_TEXT = 'Draw a digit (0–9) in the box';

@@ -107,7 +107,7 @@ def _ink_map(image: Image.Image) -> np.ndarray:
         top = 65535.0 if image.mode != "F" and values.max(initial=0) > 255 else 255.0
         image = Image.fromarray(np.clip(values * (255.0 / top) + 0.5, 0, 255).astype(np.uint8))
     if image.mode in ("RGBA", "LA", "PA", "La", "RGBa") or "transparency" in image.info:
-        rgba = np.asarray(image.convert("RGBA"))
+        rgba = np.asarray(image if image.mode == "RGBA" else image.convert("RGBA"))
         alpha = rgba[..., 3]
         if alpha.size and np.median(_border(alpha)) < 128:
             return alpha  # transparent canvas: whatever was painted is ink, whatever its colour
@@ -141,7 +141,7 @@ def _bounding_box(mask: np.ndarray) -> tuple[int, int, int, int] | None:
 def _reduce(image: np.ndarray, factor: int) -> np.ndarray:
     """Shrink by a whole factor, averaging factor x factor blocks (OpenCV's fast area path)."""
     h, w = image.shape
-    image = np.pad(image, ((0, -h % factor), (0, -w % factor)))
+    image = cv2.copyMakeBorder(image, 0, -h % factor, 0, -w % factor, cv2.BORDER_CONSTANT, value=0)
     return cv2.resize(image, (image.shape[1] // factor, image.shape[0] // factor), interpolation=cv2.INTER_AREA)
 
 
@@ -239,7 +239,7 @@ def to_mnist(ink: np.ndarray) -> np.ndarray:
 
     # Stroke width is measured and fixed at a working resolution with a margin for dilation.
     pad = WORK // 4
-    digit = np.pad(_fit(digit, WORK), pad)
+    digit = cv2.copyMakeBorder(_fit(digit, WORK), pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=0)
     digit = _normalise_stroke(digit)
     box = _bounding_box(digit > INK_THRESHOLD / 2)
     if box is None:
