@@ -17,6 +17,7 @@ import http.client
 import json
 import os
 import platform
+import re
 import runpy
 import shlex
 import signal
@@ -48,7 +49,7 @@ RESULTS = PROJECT_ROOT / "bench" / "RESULTS.md"
 
 SAMPLES = 200  # distinct PNGs, drawn before timing and sent in turn
 SEED = 0
-LOAD_CANVAS = 280  # the page sends every drawing as a 280x280 PNG (EXPORT_SIZE in static/app.js)
+PAGE_SCRIPT = PROJECT_ROOT / "static" / "app.js"
 PROFILE_CANVASES = {400: "desktop canvas", 840: "phone canvas at DPR 3"}  # whole canvases an API client may send
 PROFILE_EXTRA = 50  # drawings per extra canvas size in the profile
 PEN = 1 / 18  # pen width relative to the canvas side, as static/app.js draws
@@ -58,6 +59,14 @@ WARMUP_PER_CLIENT = 4  # untimed requests per client before each timed run
 START_TIMEOUT_S = 180.0
 REQUEST_TIMEOUT_S = 120.0
 CORES = os.cpu_count() or 1
+
+
+def page_export_size() -> int:
+    """The side of the PNG the page sends for every drawing (EXPORT_SIZE in static/app.js)."""
+    return int(re.search(r"EXPORT_SIZE = (\d+)", PAGE_SCRIPT.read_text()).group(1))
+
+
+LOAD_CANVAS = page_export_size()
 PROFILE_ROUNDS = 3
 BASELINE_PROFILE_SAMPLES = 20
 PACKAGES = ("flask", "werkzeug", "gunicorn", "gevent", "ai-edge-litert", "numpy", "opencv-python-headless",

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 from playwright.sync_api import CDPSession, ConsoleMessage, Error, Page
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from model_training.canvas import pen_paths
 
@@ -112,8 +113,13 @@ def draw_with_touch(cdp: CDPSession, strokes: list[Stroke]) -> None:
 
 
 def wait_for_state(page: Page, state: str, timeout_ms: int = RESULT_TIMEOUT_MS) -> None:
-    """Wait until #result's data-state is `state`."""
-    page.wait_for_selector(f'#result[data-state="{state}"]', state="attached", timeout=timeout_ms)
+    """Wait until #result's data-state is `state`; on a timeout, say which state and message it shows."""
+    try:
+        page.wait_for_selector(f'#result[data-state="{state}"]', state="attached", timeout=timeout_ms)
+    except PlaywrightTimeoutError:
+        shown = page.locator("#result").get_attribute("data-state")
+        message = f": {page.locator('#error').text_content()}" if shown == "error" else ""
+        raise AssertionError(f"#result stayed {shown!r}, not {state!r}, for {timeout_ms} ms{message}") from None
 
 
 @dataclass(frozen=True)

@@ -49,9 +49,11 @@ PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 3, "h
 
 @pytest.fixture(scope="session")
 def chromium() -> str:
-    """Path of Debian's Chromium, installed with apt when missing."""
+    """Path of Debian's Chromium, installed with apt when missing (in CI a failed install fails)."""
     path, why_not = install_chromium()
     if path is None:
+        if os.environ.get("CI"):
+            pytest.fail(why_not)
         pytest.skip(why_not)
     return path
 
@@ -117,7 +119,7 @@ def report_recognition(device: str, results: list[tuple[int, Shown]]) -> None:
     """Print the recognition figure and assert the bar is met, naming the misread digits."""
     wrong = [f"{label}->{shown.digit} ({shown.confidence:.2f})" for label, shown in results if shown.digit != label]
     recognized = len(results) - len(wrong)
-    print(f"\n{device}: {recognized}/{len(results)} recognized")
+    print(f"\n{device}: {recognized}/{len(results)} recognized" + (f", misread {', '.join(wrong)}" if wrong else ""))
     assert recognized >= MIN_RECOGNIZED * len(results), f"{device}: misread digits {wrong}"
 
 
