@@ -117,7 +117,7 @@ def plot_grid(images: np.ndarray, titles: list[str], colors: list[str], path: Pa
 def plot_feature_maps(model: keras.Model, digit: np.ndarray, path: Path) -> None:
     """The activations of each convolution layer for one digit, up to 16 channels a layer."""
     convs = [layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D)]
-    probe = keras.Model(model.inputs, [layer.output for layer in convs])
+    probe = keras.Model(model.input, [layer.output for layer in convs])
     maps = probe(to_model_input(digit), training=False)
     maps = maps if isinstance(maps, list) else [maps]
     fig, axes = plt.subplots(len(convs), 17, figsize=(17 * 0.9, len(convs) * 1.0), squeeze=False)

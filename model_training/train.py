@@ -92,7 +92,8 @@ def train(args: argparse.Namespace) -> dict:
             keras.callbacks.EarlyStopping(monitor="val_loss", patience=args.patience, verbose=1),
         ]
         start = time.perf_counter()
-        history = model.fit(train_ds, validation_data=val_ds, epochs=args.epochs, callbacks=callbacks, verbose=1)
+        history = model.fit(train_ds, validation_data=val_ds, epochs=args.epochs, callbacks=callbacks,
+                            shuffle=False, verbose=1)  # the dataset reshuffles itself every epoch
         wall_time = time.perf_counter() - start
         # A fresh, uncompiled model holding the best weights: saved without optimizer state.
         best = BUILDERS[args.model]()

@@ -3,7 +3,7 @@
 The one preprocessing path of the project: the server, the command line and the evaluation all
 go through it. Data flows one way:
 
-    bytes or data URL -> decode_image -> ink map (float, 1 = ink) -> to_mnist -> uint8 28x28
+    bytes or data URL -> decode_image -> ink map (uint8, 0 = no ink) -> to_mnist -> uint8 28x28
     -> to_model_input -> float32 (n, 28, 28, 1)
 
 `to_mnist` follows MNIST's own recipe (crop to the ink, fit into 20x20 keeping the aspect ratio
@@ -28,7 +28,8 @@ SIZE = 28  # side of the model's input
 BOX = 20  # MNIST fits each digit's longest side into 20 pixels ...
 WORK = 64  # ... after stroke-width normalisation at this working resolution
 COARSE = 128  # stray specks are found on a copy reduced to about this many pixels a side
-MAX_PIXELS = 25_000_000  # refuse to decode anything larger (decompression bombs)
+MAX_PIXELS = 16_000_000  # refuse to decode anything larger (decompression bombs)
+JPEG_DRAFT = (1024, 1024)  # large JPEG photos are decoded at a reduced scale, which is much faster
 FORMATS = {"PNG", "JPEG", "WEBP", "GIF", "BMP"}
 MEDIA_TYPES = {"image/png", "image/jpeg", "image/jpg", "image/webp", "image/gif", "image/bmp"}
 
@@ -88,6 +89,8 @@ def decode_image(data: bytes) -> np.ndarray:
             if width * height > MAX_PIXELS:
                 raise InputError(f"image is too large: {width}x{height} pixels (limit {MAX_PIXELS:,})")
             image.seek(0)  # animated images: the first frame
+            if image.format == "JPEG":
+                image.draft(image.mode, JPEG_DRAFT)
             image = ImageOps.exif_transpose(image)
             return _ink_map(image)
     except InputError:
