@@ -16,13 +16,18 @@ from model_training import evaluate, train
 from webapp.preprocessing import to_model_input
 
 
+def short_training(model: str, out) -> None:
+    """One epoch on the first 4,000 training images, seeded."""
+    train.main(["--model", model, "--epochs", "1", "--limit", "4000", "--batch-size", "64",
+                "--output", str(out), "--seed", "7"])
+
+
 @pytest.fixture(scope="module")
 def short_run(tmp_path_factory):
-    """One epoch of the CNN and the MLP on the first 4,000 training images."""
+    """The CNN and the MLP after a short training run."""
     out = tmp_path_factory.mktemp("short_run")
     for model in ("cnn", "mlp"):
-        train.main(["--model", model, "--epochs", "1", "--limit", "4000", "--batch-size", "64",
-                    "--output", str(out), "--seed", "7"])
+        short_training(model, out)
     return out
 
 
@@ -43,6 +48,13 @@ def test_short_run_model_loads_and_beats_90_percent(short_run, mnist):
     record = json.loads((short_run / "cnn_history.json").read_text())
     assert record["epochs_run"] == 1 and record["train_images"] == 3600 and record["val_images"] == 400
     assert set(record["history"]) >= {"loss", "val_loss", "accuracy", "val_accuracy"}
+
+
+def test_same_seed_gives_the_same_figures(short_run, tmp_path):
+    short_training("cnn", tmp_path)
+    first = json.loads((short_run / "cnn_history.json").read_text())["history"]
+    again = json.loads((tmp_path / "cnn_history.json").read_text())["history"]
+    assert again == first
 
 
 def test_evaluation_writes_every_report_file(short_run):
