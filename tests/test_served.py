@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from bench.load import children
 from model_training import canvas
 from model_training.canvas import Style
 from tests.conftest import data_url, held_back_digits
@@ -73,19 +74,6 @@ def test_served_errors_are_json_and_headers_are_set(server):
     assert "unsafe-inline" not in headers["Content-Security-Policy"]
     assert headers["X-Content-Type-Options"] == "nosniff" and headers["X-Frame-Options"] == "DENY"
     assert headers["Referrer-Policy"] == "no-referrer"
-
-
-def children(pid: int) -> list[int]:
-    """Direct child processes of `pid`, from /proc."""
-    kids = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid:
-            kids.append(int(stat.parent.name))
-    return kids
 
 
 def loads_litert(pid: int) -> bool:
