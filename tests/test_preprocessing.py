@@ -80,7 +80,7 @@ def test_stroke_ratio_matches_mnist(mnist):
 def test_stroke_width_of_a_known_bar():
     bar = np.zeros((100, 100), bool)
     bar[20:80, 45:55] = True  # 60 long, 10 wide
-    assert P.stroke_width(bar) == pytest.approx(10 * 60 / 70 * 2 / 2, rel=0.15)
+    assert P.stroke_width(bar) == pytest.approx(2 * 600 / 140, rel=0.15)  # 2 x area / outline
 
 
 def test_stray_dot_is_ignored(mnist):
