@@ -175,6 +175,17 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def stop_process_group(process: subprocess.Popen, grace_s: float = 20.0) -> None:
+    """Stop a process started in its own session, and its children: SIGTERM, then SIGKILL."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=grace_s)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
 def server_env(port: int, model: Path) -> dict[str, str]:
     """Environment for gunicorn.conf.py and the app: loopback, the port, the model, quiet logs."""
     return {"HOST": "127.0.0.1", "PORT": str(port), "DIGITS_MODEL": str(model),
@@ -277,14 +288,8 @@ class Server:
             time.sleep(0.05)
 
     def stop(self) -> None:
-        """Stop the master and its workers (SIGTERM, then SIGKILL after 20 s)."""
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
+        """Stop the master and its workers."""
+        stop_process_group(self.process)
         self._log.close()
 
 

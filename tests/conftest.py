@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import base64
 import os
-import signal
-import socket
 import subprocess
 import time
 import urllib.request
@@ -14,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from bench.load import free_port, stop_process_group
 from model_training.data import load_mnist
 from webapp import PROJECT_ROOT, create_app
 
@@ -39,12 +38,6 @@ def client(app):
 
 def data_url(png: bytes, media_type: str = "image/png") -> str:
     return f"data:{media_type};base64," + base64.b64encode(png).decode("ascii")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Server:
@@ -79,13 +72,7 @@ class Server:
         raise RuntimeError("server did not answer /healthz in time")
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
+        stop_process_group(self.process)
         self._log.close()
 
 

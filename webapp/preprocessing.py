@@ -176,9 +176,8 @@ def _digit_box(ink: np.ndarray, threshold: int) -> tuple[int, int, int, int] | N
     The pieces are found on a copy reduced to COARSE pixels, which is fast on any canvas size.
     """
     factor = -(-max(ink.shape) // COARSE)
-    scale = 1.0 / factor
     coarse = ink if factor == 1 else _reduce(ink, factor)
-    mask = (coarse > threshold * min(1.0, 2 * scale)).astype(np.uint8)  # thin lines fade when reduced
+    mask = (coarse > threshold * min(1.0, 2 / factor)).astype(np.uint8)  # thin lines fade when reduced
     count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     if count > 2:
         areas = stats[1:, cv2.CC_STAT_AREA]
