@@ -7,6 +7,11 @@ the MLP's accuracy beside the CNN's, epochs run and training wall time, and the 
 MNIST test digits redrawn as canvas drawings and sent through the serving preprocessing.
 Images go to the report folder: confusion matrix, training curves, sample predictions,
 misclassified digits and the convolution layers' feature maps.
+
+When the folder holds the served LiteRT export (`cnn.tflite`), the served model is measured too
+(`robustness.py`): MNIST test through the serving path, canvases, the per-style table, the
+"not a digit" rates and calibration, with a grid of the generated styles and a reliability
+diagram in the report.
 """
 
 from __future__ import annotations
@@ -25,12 +30,13 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from model_training import canvas  # noqa: E402
+from model_training import canvas, robustness  # noqa: E402
 from model_training.data import DataUnavailableError, load_mnist  # noqa: E402
 from webapp.preprocessing import preprocess, to_model_input  # noqa: E402
 
 SAVED_MODEL = Path(__file__).resolve().parent.parent / "saved_model"
 REPORT_FILES = ("confusion_matrix.png", "curves.png", "samples.png", "misclassified.png", "feature_maps.png")
+SERVED_REPORT_FILES = ("styles.png", "reliability.png")
 
 
 def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, classes: int = 10) -> np.ndarray:
@@ -41,7 +47,7 @@ def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, classes: int = 10) 
 def test_metrics(model: keras.Model, x: np.ndarray, y: np.ndarray) -> tuple[dict, np.ndarray]:
     """Accuracy, loss, per-class precision and recall on (x, y); also the probabilities."""
     probs = model.predict(to_model_input(x), batch_size=500, verbose=0)
-    pred = probs.argmax(axis=1)
+    pred = probs[:, :10].argmax(axis=1)  # the digit answer, whatever the "not a digit" class says
     loss = float(-np.mean(np.log(np.clip(probs[np.arange(len(y)), y], 1e-7, 1.0))))
     cm = confusion_matrix(y, pred)
     precision = np.diag(cm) / np.maximum(cm.sum(axis=0), 1)
@@ -60,7 +66,7 @@ def drawing_accuracy(model: keras.Model, x: np.ndarray, y: np.ndarray, count: in
     rng = np.random.default_rng(seed)
     picks = rng.choice(len(x), size=count, replace=False)
     digits = np.stack([preprocess(canvas.draw_digit(x[i], canvas.random_style(rng))) for i in picks])
-    pred = model.predict(to_model_input(digits), batch_size=500, verbose=0).argmax(axis=1)
+    pred = model.predict(to_model_input(digits), batch_size=500, verbose=0)[:, :10].argmax(axis=1)
     return float((pred == y[picks]).mean())
 
 
@@ -136,6 +142,28 @@ def plot_feature_maps(model: keras.Model, digit: np.ndarray, path: Path) -> None
     plt.close(fig)
 
 
+def served_figures(model: Path, report_dir: Path, data: Path | None, x_test: np.ndarray, y_test: np.ndarray,
+                   drawings: int, held_scale: float = 1.0) -> dict:
+    """The served model's figures (see `robustness.py`) and their two report images."""
+    from webapp.inference import Classifier
+
+    classifier = Classifier(model)
+    held = robustness.held_apart_set(data=data, scale=held_scale)
+    robustness.plot_styles(held, report_dir / "styles.png")
+    figures = {
+        "model": model.name,
+        "calibration": {"temperature": classifier.calibration.temperature,
+                        "unsure_below": classifier.calibration.unsure_below,
+                        "reject_above": classifier.calibration.reject_above,
+                        **robustness.calibration_figures(classifier, held, report_dir / "reliability.png")},
+        "mnist_test": robustness.mnist_test_served(classifier, x_test, y_test),
+        "styles": robustness.style_table(classifier, held),
+    }
+    if drawings:
+        figures["canvas_test"] = robustness.canvas_test(classifier, x_test, y_test, drawings)
+    return figures
+
+
 def evaluate(models_dir: Path, report_dir: Path, data: Path | None, drawings: int) -> dict:
     """Evaluate `cnn.keras` (and `mlp.keras` if present) and write the metrics and the report."""
     _, (x_test, y_test) = load_mnist(data)
@@ -144,7 +172,7 @@ def evaluate(models_dir: Path, report_dir: Path, data: Path | None, drawings: in
 
     cnn = keras.models.load_model(models_dir / "cnn.keras", compile=False)
     metrics, probs = test_metrics(cnn, x_test, y_test)
-    pred = probs.argmax(axis=1)
+    pred = probs[:, :10].argmax(axis=1)
     histories = {}
     for name in ("cnn", "mlp"):
         history_path = models_dir / f"{name}_history.json"
@@ -177,6 +205,8 @@ def evaluate(models_dir: Path, report_dir: Path, data: Path | None, drawings: in
               report_dir / "misclassified.png", f"Misclassified test digits: {metrics['test_errors']}"
               " of 10,000 (true / predicted)")
     plot_feature_maps(cnn, x_test[0], report_dir / "feature_maps.png")
+    if (models_dir / "cnn.tflite").exists():
+        result["served"] = served_figures(models_dir / "cnn.tflite", report_dir, data, x_test, y_test, drawings)
 
     (models_dir / "metrics.json").write_text(json.dumps(result, indent=2) + "\n")
     return result
@@ -199,6 +229,18 @@ def main(argv: list[str] | None = None) -> None:
         print(f"CNN on {result['drawings']['count']} canvas drawings: {result['drawings']['accuracy']:.2%}")
     if "mlp" in result:
         print(f"MLP test accuracy: {result['mlp']['test_accuracy']:.4%}")
+    if "served" in result:
+        served = result["served"]
+        print(f"served {served['model']}: MNIST test through the serving path {served['mnist_test']['accuracy']:.2%}"
+              f" ({served['mnist_test']['errors']} errors, {served['mnist_test']['flagged']:.2%} flagged not a digit)")
+        if "canvas_test" in served:
+            print(f"  MNIST test as canvases: {served['canvas_test']['accuracy']:.2%} right, "
+                  f"{served['canvas_test']['flagged']:.2%} flagged not a digit")
+        print(f"  calibration: T = {served['calibration']['temperature']}, ECE {served['calibration']['ece']:.4f}")
+        print("  held-apart styles:")
+        for family, row in served["styles"].items():
+            figure = f"flagged {row['flagged']:.2%}" if family == "not_a_digit" else f"{row['accuracy']:.2%}"
+            print(f"    {family:<15} {row['count']:>5}  {figure}")
     print("per-class precision / recall:")
     for digit, pr in result["per_class"].items():
         print(f"  {digit}: {pr['precision']:.4f} / {pr['recall']:.4f}")

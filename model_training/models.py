@@ -1,4 +1,7 @@
-"""The two models the project compares: an MLP baseline and the CNN that is shipped."""
+"""The two models the project compares: an MLP baseline and the CNN that is shipped.
+
+Both answer eleven classes: the digits 0-9 and NOT_A_DIGIT (10), the rejection class.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +9,7 @@ import keras
 from keras import layers
 
 INPUT_SHAPE = (28, 28, 1)
-NUM_CLASSES = 10
+NUM_CLASSES = 11  # ten digits and "not a digit"
 
 
 def build_mlp() -> keras.Model:

@@ -1,20 +1,29 @@
-"""Train the CNN or the MLP baseline on MNIST.
+"""Train the CNN or the MLP baseline on MNIST, the generated styles and the non-digits.
 
-    python -m model_training.train --model cnn --epochs 40
+    python -m model_training.train --model cnn --epochs 30 [--resume]
 
-Adam on cross-entropy, a validation split held out of the training set (the test set is never
-used for selection), the learning rate halved when validation loss stalls, early stopping, and
-the best epoch's weights kept. Writes `<output>/<model>.keras` (no optimizer state) and
-`<output>/<model>_history.json` (per-epoch curves, epochs run, wall time, settings).
+Adam on cross-entropy with a cosine learning-rate schedule, a validation split held out of the
+training set (the test set is never used for selection), early stopping, and the best epoch's
+weights kept. Each epoch trains on a fresh draw of the MNIST training split (as given, or as
+the serving recipe returns it) and the generated sets, all augmented (`augment.py`).
+
+After every epoch the run is checkpointed (`<output>/checkpoints/<model>/`: weights, optimizer,
+epoch, early-stopping state, curves), so stopping at any moment loses at most the epoch under
+way; `--resume` continues from there to the same figures as an uninterrupted run, since each
+epoch's data order, augmentation and dropout depend only on the seed and the epoch number.
+Every run appends to `<output>/logs/<model>.log`. Writes `<output>/<model>.keras` (no optimizer
+state) and `<output>/<model>_history.json`.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import math
 import os
+import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -24,7 +33,8 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from model_training.augment import augmenter  # noqa: E402
+from model_training import synth  # noqa: E402
+from model_training.augment import augment_batch  # noqa: E402
 from model_training.data import DataUnavailableError, load_mnist  # noqa: E402
 from model_training.models import BUILDERS  # noqa: E402
 from webapp.preprocessing import to_model_input  # noqa: E402
@@ -35,9 +45,16 @@ DEFAULT_OUTPUT = Path(__file__).resolve().parent.parent / "saved_model"
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", choices=sorted(BUILDERS), default="cnn")
-    parser.add_argument("--epochs", type=int, default=40, help="upper bound; early stopping may end sooner")
+    parser.add_argument("--epochs", type=int, default=30, help="upper bound; early stopping may end sooner")
     parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--learning-rate", type=float, default=1e-3, help="peak of the cosine schedule")
     parser.add_argument("--augment", action=argparse.BooleanOptionalAction, default=True)
+    parser.add_argument("--synth", action=argparse.BooleanOptionalAction, default=True,
+                        help="train on the generated styles and non-digits too")
+    parser.add_argument("--mnist-share", type=float, default=0.6, help="share of the MNIST split drawn each epoch")
+    parser.add_argument("--init", type=Path, default=None, help="start from this model's weights (warm start)")
+    parser.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
+    parser.add_argument("--stop-after", type=int, default=None, help="stop after this many epochs in this call")
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="folder for the model and history")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--data", type=Path, default=None, help="mnist.npz (default: $MNIST_PATH or data/mnist.npz)")
@@ -55,80 +72,186 @@ def split(x: np.ndarray, y: np.ndarray, val_size: float, seed: int):
     return (x[train], y[train]), (x[val], y[val])
 
 
-def make_dataset(x: np.ndarray, y: np.ndarray, batch_size: int, seed: int, augment: bool) -> tf.data.Dataset:
-    """Shuffled, batched, optionally augmented float images for `fit`."""
-    ds = tf.data.Dataset.from_tensor_slices((to_model_input(x), y.astype(np.int32)))
-    ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True).batch(batch_size)
-    if augment:
-        ds = ds.map(augmenter(seed), num_parallel_calls=tf.data.AUTOTUNE)
-    return ds.prefetch(tf.data.AUTOTUNE)
+def served_forms(x: np.ndarray) -> np.ndarray:
+    """Each MNIST digit as the serving recipe returns it (recropped, recentred, pen normalised)."""
+    forms = [synth.served(d) for d in x]
+    return np.stack([d if f is None else f for d, f in zip(x, forms)])
+
+
+def learning_rate(epoch: int, epochs: int, peak: float) -> float:
+    """Cosine decay from `peak` to 2% of it over the run."""
+    return peak * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * epoch / max(epochs, 1))))
+
+
+def epoch_data(epoch: int, sets: dict, args: argparse.Namespace) -> tuple[np.ndarray, np.ndarray]:
+    """This epoch's shuffled, augmented training images and labels; depends on seed and epoch only."""
+    rng = np.random.default_rng([args.seed, epoch])
+    x_raw, x_served, y = sets["mnist"]
+    n = len(y) if not args.synth else int(len(y) * args.mnist_share)
+    picks = rng.permutation(len(y))[:n]
+    use_served = rng.random(n) < 0.5
+    xs = [np.where(use_served[:, None, None], x_served[picks], x_raw[picks])]
+    ys = [y[picks]]
+    if "synth" in sets:
+        xs.append(sets["synth"].x)
+        ys.append(sets["synth"].y)
+    x, y = np.concatenate(xs), np.concatenate(ys)
+    order = rng.permutation(len(y))
+    x, y = x[order], y[order]
+    if args.augment:
+        x = augment_batch(x, rng)
+    return x, y
+
+
+def reseed(model: keras.Model, seed: int) -> None:
+    """Set every random state the model draws from (dropout) from `seed`."""
+    keras.utils.set_random_seed(seed)
+    for layer in model._flatten_layers():
+        generator = getattr(layer, "seed_generator", None)
+        if generator is not None:
+            generator.state.assign(np.array([seed, 0], dtype=generator.state.dtype))
+
+
+def warm_start(model: keras.Model, source: Path) -> None:
+    """Copy weights layer by layer from a model file; an output layer with fewer classes fills the first rows."""
+    old = keras.models.load_model(source, compile=False)
+    old_layers = {layer.name: layer for layer in old.layers}
+    for layer in model.layers:
+        if layer.name not in old_layers or not layer.weights:
+            continue
+        weights = old_layers[layer.name].get_weights()
+        new = layer.get_weights()
+        if all(w.shape == n.shape for w, n in zip(weights, new)):
+            layer.set_weights(weights)
+        elif layer.name == "probabilities":
+            new[0][:, : weights[0].shape[1]] = weights[0]
+            new[1][: weights[1].shape[0]] = weights[1]
+            layer.set_weights(new)
+
+
+class Tee:
+    """Write to the console and a log file at once."""
+
+    def __init__(self, *streams):
+        self.streams = streams
+
+    def write(self, text: str) -> None:
+        for stream in self.streams:
+            stream.write(text)
+            stream.flush()
+
+    def flush(self) -> None:
+        for stream in self.streams:
+            stream.flush()
+
+
+def checkpoint(folder: Path, model: keras.Model, state: dict) -> None:
+    """Write the model (with optimizer state) and the run state, each replaced atomically."""
+    folder.mkdir(parents=True, exist_ok=True)
+    model.save(folder / "last.tmp.keras")
+    (folder / "state.tmp.json").write_text(json.dumps(state))
+    os.replace(folder / "last.tmp.keras", folder / "last.keras")
+    os.replace(folder / "state.tmp.json", folder / "state.json")
 
 
 def train(args: argparse.Namespace) -> dict:
-    """Run one training and write the model and its history; return the history record."""
+    """Run (or resume) one training and write the model and its history; return the history record."""
     keras.utils.set_random_seed(args.seed)
     tf.config.experimental.enable_op_determinism()  # same seed, same figures (a little slower)
     (x_all, y_all), _ = load_mnist(args.data)
     if args.limit:
         x_all, y_all = x_all[: args.limit], y_all[: args.limit]
     (x_train, y_train), (x_val, y_val) = split(x_all, y_all, args.val_size, args.seed)
-    train_ds = make_dataset(x_train, y_train, args.batch_size, args.seed, args.augment)
-    val_ds = tf.data.Dataset.from_tensor_slices((to_model_input(x_val), y_val.astype(np.int32))).batch(512)
+    sets = {"mnist": (x_train, served_forms(x_train), y_train.astype(np.int64))}
+    x_check, y_check = x_val, y_val.astype(np.int64)
+    if args.synth:
+        sets["synth"] = synth.cached(x_train, y_train, synth.scaled(synth.TRAIN_COUNTS, len(x_train)), args.seed)
+        check = synth.cached(x_val, y_val, synth.scaled(synth.CHECK_COUNTS, len(x_train)), args.seed + 1)
+        x_check, y_check = np.concatenate([x_check, check.x]), np.concatenate([y_check, check.y])
+    val_ds = (to_model_input(x_check), y_check)
 
-    model = BUILDERS[args.model]()
-    model.compile(
-        optimizer=keras.optimizers.Adam(1e-3),
-        loss="sparse_categorical_crossentropy",
-        metrics=["accuracy"],
-    )
-    model.summary(print_fn=lambda line, **_: print(line))
-    print(f"train {len(x_train)} / validation {len(x_val)} images, augmentation {'on' if args.augment else 'off'}")
+    folder = args.output / "checkpoints" / args.model
+    state = json.loads((folder / "state.json").read_text()) if args.resume and (folder / "state.json").exists() else None
+    if state:
+        model = keras.models.load_model(folder / "last.keras")
+        print(f"resuming after epoch {state['epoch']} of {args.epochs}")
+    else:
+        shutil.rmtree(folder, ignore_errors=True)
+        model = BUILDERS[args.model]()
+        if args.init:
+            warm_start(model, args.init)
+        model.compile(optimizer=keras.optimizers.Adam(args.learning_rate), loss="sparse_categorical_crossentropy",
+                      metrics=["accuracy"])
+        state = {"epoch": 0, "best_val_loss": None, "best_epoch": 0, "wait": 0, "wall_time_s": 0.0, "history": {}}
+        model.summary(print_fn=lambda line, **_: print(line))
+    print(f"train {len(y_train)} MNIST + {len(sets['synth']) if 'synth' in sets else 0} generated / "
+          f"validation {len(y_check)} images, augmentation {'on' if args.augment else 'off'}")
 
-    args.output.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory() as tmp:
-        best_weights = Path(tmp) / "best.weights.h5"
-        callbacks = [
-            keras.callbacks.ModelCheckpoint(best_weights, monitor="val_loss", save_best_only=True, save_weights_only=True),
-            keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5, patience=2, min_lr=1e-5, verbose=1),
-            keras.callbacks.EarlyStopping(monitor="val_loss", patience=args.patience, verbose=1),
-        ]
+    done_here = 0
+    while state["epoch"] < args.epochs and state["wait"] < args.patience:
+        if args.stop_after is not None and done_here >= args.stop_after:
+            break
+        epoch = state["epoch"]
         start = time.perf_counter()
-        history = model.fit(train_ds, validation_data=val_ds, epochs=args.epochs, callbacks=callbacks,
-                            shuffle=False, verbose=1)  # the dataset reshuffles itself every epoch
-        wall_time = time.perf_counter() - start
-        # A fresh, uncompiled model holding the best weights: saved without optimizer state.
-        best = BUILDERS[args.model]()
-        best.load_weights(best_weights)
+        x, y = epoch_data(epoch, sets, args)
+        model.optimizer.learning_rate.assign(learning_rate(epoch, args.epochs, args.learning_rate))
+        reseed(model, args.seed * 1000 + epoch)
+        fit = model.fit(to_model_input(x), y, batch_size=args.batch_size, validation_data=val_ds, shuffle=False,
+                        verbose=2, epochs=epoch + 1, initial_epoch=epoch)
+        for key, values in fit.history.items():
+            state["history"].setdefault(key, []).append(float(values[-1]))
+        state["history"].setdefault("learning_rate", []).append(learning_rate(epoch, args.epochs, args.learning_rate))
+        val_loss = state["history"]["val_loss"][-1]
+        state["epoch"] = epoch + 1
+        if state["best_val_loss"] is None or val_loss < state["best_val_loss"]:
+            state.update(best_val_loss=val_loss, best_epoch=epoch + 1, wait=0)
+            folder.mkdir(parents=True, exist_ok=True)
+            model.save_weights(folder / "best.tmp.weights.h5")
+            os.replace(folder / "best.tmp.weights.h5", folder / "best.weights.h5")
+        else:
+            state["wait"] += 1
+        state["wall_time_s"] += time.perf_counter() - start
+        checkpoint(folder, model, state)
+        done_here += 1
+    if state["epoch"] < args.epochs and state["wait"] < args.patience:
+        print(f"stopped after epoch {state['epoch']}; continue with --resume")
+        return state
 
+    best = BUILDERS[args.model]()  # a fresh, uncompiled model: saved without optimizer state
+    best.load_weights(folder / "best.weights.h5")
     model_path = args.output / f"{args.model}.keras"
     best.save(model_path)
-    curves = {name: [float(v) for v in values] for name, values in history.history.items()}
-    best_epoch = int(np.argmin(curves["val_loss"])) + 1
+    curves = state["history"]
     record = {
         "model": args.model,
-        "epochs_run": len(curves["loss"]),
-        "best_epoch": best_epoch,
-        "best_val_accuracy": curves["val_accuracy"][best_epoch - 1],
-        "train_wall_time_s": round(wall_time, 1),
+        "epochs_run": state["epoch"],
+        "best_epoch": state["best_epoch"],
+        "best_val_accuracy": curves["val_accuracy"][state["best_epoch"] - 1],
+        "train_wall_time_s": round(state["wall_time_s"], 1),
         "train_images": len(x_train),
-        "val_images": len(x_val),
-        "settings": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
+        "generated_images": len(sets["synth"]) if "synth" in sets else 0,
+        "val_images": len(y_check),
+        "settings": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items() if k not in ("resume", "stop_after")},
         "versions": {"tensorflow": tf.__version__, "keras": keras.__version__},
         "history": curves,
     }
     (args.output / f"{args.model}_history.json").write_text(json.dumps(record, indent=2))
-    print(f"best epoch {best_epoch}/{record['epochs_run']}: validation accuracy {record['best_val_accuracy']:.4f}")
-    print(f"training wall time: {wall_time:.1f} s ({wall_time / 60:.1f} min)")
+    print(f"best epoch {record['best_epoch']}/{record['epochs_run']}: validation accuracy {record['best_val_accuracy']:.4f}")
+    print(f"training wall time: {record['train_wall_time_s']:.1f} s ({record['train_wall_time_s'] / 60:.1f} min)")
     print(f"saved {model_path}")
     return record
 
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
-    try:
-        train(args)
-    except DataUnavailableError as exc:
-        sys.exit(f"error: {exc}")
+    log_dir = args.output / "logs"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    with open(log_dir / f"{args.model}.log", "a") as log, contextlib.redirect_stdout(Tee(sys.stdout, log)):
+        print(f"=== {time.strftime('%Y-%m-%d %H:%M:%S')} train {' '.join(argv if argv is not None else sys.argv[1:])}")
+        try:
+            train(args)
+        except DataUnavailableError as exc:
+            sys.exit(f"error: {exc}")
 
 
 if __name__ == "__main__":

@@ -14,7 +14,8 @@
  *   4. The answer is rendered into #result: top digit, top-3 confidence bars
  *      and the 28x28 image the model actually saw. #result's data-state is one
  *      of "empty", "pending", "done", "error"; data-digit / data-confidence are
- *      present only while a prediction is shown.
+ *      present only while a prediction is shown, with data-not-a-digit ("true" when
+ *      the server says the drawing is no digit: the page says so instead of guessing).
  */
 (function () {
   'use strict';
@@ -358,6 +359,7 @@
     if (state !== 'done') {
       el.result.removeAttribute('data-digit');
       el.result.removeAttribute('data-confidence');
+      el.result.removeAttribute('data-not-a-digit');
     }
     el.empty.hidden = state !== 'empty';
     el.error.hidden = state !== 'error';
@@ -391,12 +393,20 @@
 
   function showPrediction(predictions, data) {
     var best = predictions[0];
-    var sure = best.confidence >= UNSURE_BELOW;
+    var rejected = data.not_a_digit === true;
+    var sure = typeof data.uncertain === 'boolean' ? !data.uncertain : best.confidence >= UNSURE_BELOW;
 
-    el.topLabel.textContent = sure ? "It's a" : 'Not sure — maybe';
-    el.topDigit.textContent = String(best.digit);
-    el.topNote.textContent = percent(best.confidence) + ' confident';
-    el.answer.classList.toggle('is-unsure', !sure);
+    if (rejected) {
+      el.topLabel.textContent = "That doesn't look like a digit";
+      el.topDigit.textContent = '';
+      el.topNote.textContent = 'Closest digit: ' + best.digit + ' (' + percent(best.confidence) + ')';
+    } else {
+      el.topLabel.textContent = sure ? "It's a" : 'Not sure — maybe';
+      el.topDigit.textContent = String(best.digit);
+      el.topNote.textContent = percent(best.confidence) + ' confident';
+    }
+    el.answer.classList.toggle('is-unsure', !sure || rejected);
+    el.answer.classList.toggle('is-rejected', rejected);
 
     el.bars.textContent = '';
     predictions.slice(0, TOP_K).forEach(function (p) {
@@ -417,6 +427,7 @@
     setState('done');
     el.result.setAttribute('data-digit', String(best.digit));
     el.result.setAttribute('data-confidence', Number(best.confidence).toFixed(4));
+    el.result.setAttribute('data-not-a-digit', rejected ? 'true' : 'false');
   }
 
   // One row of the top-k list: "7 — 98.2%" and a bar as wide as the confidence.

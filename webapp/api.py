@@ -17,7 +17,6 @@ bp = Blueprint("api", __name__)
 
 TOP_K_DEFAULT = 3
 TOP_K_MAX = 10
-UNSURE_BELOW = 0.6  # a top confidence under this is reported as "not sure"
 
 
 def classifier() -> Classifier:
@@ -84,11 +83,12 @@ def predict():
     except InputError as exc:
         return json_error(str(exc), 400)
     prepared = time.perf_counter()
-    predictions = classifier().predict(digit, top_k)
+    answer = classifier().answer(digit, top_k)
     done = time.perf_counter()
     return jsonify(
-        predictions=[{"digit": p.digit, "confidence": round(p.confidence, 6)} for p in predictions],
-        uncertain=predictions[0].confidence < UNSURE_BELOW,
+        predictions=[{"digit": p.digit, "confidence": round(p.confidence, 6)} for p in answer.predictions],
+        not_a_digit=answer.not_a_digit,
+        uncertain=answer.uncertain,
         processed="data:image/png;base64," + base64.b64encode(encode_png(digit)).decode("ascii"),
         model=classifier().name,
         timing_ms={

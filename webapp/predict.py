@@ -22,11 +22,13 @@ def predict_file(classifier: Classifier, path: Path, top_k: int) -> str:
     try:
         if path.stat().st_size > MAX_FILE_BYTES:
             raise InputError(f"file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB")
-        predictions = classifier.predict(preprocess(path.read_bytes()), top_k)
+        answer = classifier.answer(preprocess(path.read_bytes()), top_k)
     except (InputError, OSError) as exc:
         return f"{path}: error: {exc}"
-    shown = "  ".join(f"{p.digit} ({p.confidence:.1%})" for p in predictions)
-    return f"{path}: {shown}"
+    shown = "  ".join(f"{p.digit} ({p.confidence:.1%})" for p in answer.predictions)
+    if answer.not_a_digit:
+        return f"{path}: not a digit (closest: {shown})"
+    return f"{path}: {shown}{'  (not sure)' if answer.uncertain else ''}"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,146 @@
+"""The generated sets beside MNIST: style variants, canvas redrawings and non-digits.
+
+Every sample is what the server would hand the model (`to_mnist` output), labelled 0-9 or
+NOT_A_DIGIT, and tagged with its family. A set is made from the MNIST digits it is given, so
+the training set only ever sees training-split digits and the validation and held-apart sets
+only the validation split; different seeds give different sets from the same digits. Sets are
+cached under `data/synth/` since the canvas redrawing takes a minute or two.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+from model_training import canvas
+from model_training.data import PROJECT_ROOT
+from model_training.nondigits import non_digit
+from model_training.styles import FAMILIES
+from webapp.preprocessing import InputError, to_mnist
+
+NOT_A_DIGIT = 10
+CACHE = PROJECT_ROOT / "data" / "synth"
+VERSION = 2  # bump when a generator changes, so caches are rebuilt
+
+# Per-family sample counts for a full-size (54,000-digit) training split; scaled with the split.
+TRAIN_COUNTS = {**{name: 1500 for name in FAMILIES}, "canvas": 8000, "thick_pen": 3000, "thin_pen": 1000,
+                "not_a_digit": 12000}
+CHECK_COUNTS = {**{name: 300 for name in FAMILIES}, "canvas": 600, "thick_pen": 300, "thin_pen": 300,
+                "not_a_digit": 2000}
+
+
+@dataclass
+class Synth:
+    """Generated samples: images (n, 28, 28) uint8, labels (n,), families (n,) as names."""
+
+    x: np.ndarray
+    y: np.ndarray
+    family: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.y)
+
+
+def served(ink: np.ndarray) -> np.ndarray | None:
+    """The serving recipe, or None when it finds nothing to read."""
+    try:
+        return to_mnist(ink)
+    except InputError:
+        return None
+
+
+def redraw(digit: np.ndarray, rng: np.random.Generator, pen: str = "any") -> np.ndarray | None:
+    """A 28x28 digit traced to pen strokes and redrawn on a canvas with a thin, thick or any pen."""
+    style = canvas.random_style(rng, canvas=int(rng.choice([280, 400, 560])))
+    if pen == "thick":
+        size = float(rng.uniform(0.55, 0.85))
+        style = replace(style, size=size, center=(0.5, 0.5), pen=float(rng.uniform(0.1, 0.15)))
+    elif pen == "thin":
+        style = replace(style, pen=float(rng.uniform(0.008, 0.025)))
+    paths = canvas.pen_paths(digit)
+    if not paths:
+        return None
+    return served(canvas.render(paths, replace(style, look="transparent"))[..., 3])
+
+
+def sample(family: str, x: np.ndarray, y: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, int] | None:
+    """One sample of `family` from the digits (x, y), or None when this draw did not work out."""
+    if family == "not_a_digit":
+        _, ink = non_digit(rng, x, y)
+        image = served(ink)
+        if image is not None and rng.random() < 0.4:
+            image = redraw(image, rng)
+        return None if image is None else (image, NOT_A_DIGIT)
+    if family in FAMILIES:
+        label, generate = FAMILIES[family]
+        pool = np.flatnonzero(y == label)
+        big = generate(x[rng.choice(pool)], rng)
+        image = None if big is None else served(big)
+        if image is not None and rng.random() < 0.5:
+            image = redraw(image, rng)
+        return None if image is None else (image, label)
+    i = rng.integers(len(x))
+    pen = {"thick_pen": "thick", "thin_pen": "thin"}.get(family, "any")
+    image = redraw(x[i], rng, pen)
+    return None if image is None else (image, int(y[i]))
+
+
+_DIGITS: dict[str, np.ndarray] = {}
+
+
+def _share(x: np.ndarray, y: np.ndarray) -> None:
+    """Hand each worker process the digits once, not with every job."""
+    _DIGITS.update(x=x, y=y)
+
+
+def _make(job: tuple[str, int, int]) -> list[tuple[np.ndarray, int]]:
+    family, count, seed = job
+    x, y = _DIGITS["x"], _DIGITS["y"]
+    rng = np.random.default_rng(seed)
+    out: list[tuple[np.ndarray, int]] = []
+    while len(out) < count:
+        made = sample(family, x, y, rng)
+        if made is not None:
+            out.append(made)
+    return out
+
+
+def generate(x: np.ndarray, y: np.ndarray, counts: dict[str, int], seed: int, workers: int = 2) -> Synth:
+    """`counts[family]` samples of each family from the digits (x, y), in parallel, seeded."""
+    jobs = []
+    for f, (family, count) in enumerate(sorted(counts.items())):
+        chunks = max(1, count // 500)
+        for c in range(chunks):
+            part = count // chunks + (1 if c < count % chunks else 0)
+            jobs.append((family, part, int(np.random.SeedSequence([seed, f, c]).generate_state(1)[0])))
+    with ProcessPoolExecutor(workers, initializer=_share, initargs=(x, y)) as pool:
+        results = list(pool.map(_make, jobs))
+    images = [img for part in results for img, _ in part]
+    labels = [lab for part in results for _, lab in part]
+    families = [job[0] for job, part in zip(jobs, results) for _ in part]
+    return Synth(np.stack(images), np.array(labels, np.int64), np.array(families))
+
+
+def scaled(counts: dict[str, int], digits: int, full: int = 54000) -> dict[str, int]:
+    """Counts scaled to a training split of `digits` images (at least 10 each)."""
+    return {k: max(10, int(round(v * digits / full))) for k, v in counts.items()}
+
+
+def cached(x: np.ndarray, y: np.ndarray, counts: dict[str, int], seed: int, cache: Path | None = CACHE) -> Synth:
+    """`generate`, kept on disk under a name that depends on the digits, counts, seed and version."""
+    key = hashlib.sha256(x.tobytes() + y.tobytes() + repr((sorted(counts.items()), seed, VERSION)).encode()).hexdigest()[:16]
+    path = cache / f"synth-{key}.npz" if cache else None
+    if path is not None and path.exists():
+        with np.load(path) as npz:
+            return Synth(npz["x"], npz["y"], npz["family"])
+    synth = generate(x, y, counts, seed)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp.npz")
+        np.savez_compressed(tmp, x=synth.x, y=synth.y, family=synth.family)
+        tmp.replace(path)
+    return synth
