@@ -30,7 +30,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from model_training import canvas, robustness  # noqa: E402
+from model_training import canvas, ensemble, robustness  # noqa: E402
 from model_training.data import DataUnavailableError, load_mnist  # noqa: E402
 from webapp.preprocessing import preprocess, to_model_input  # noqa: E402
 
@@ -123,6 +123,7 @@ def plot_grid(images: np.ndarray, titles: list[str], colors: list[str], path: Pa
 
 def plot_feature_maps(model: keras.Model, digit: np.ndarray, path: Path) -> None:
     """The activations of each convolution layer for one digit, up to 16 channels a layer."""
+    model = ensemble.members(model)[0]  # of an ensemble, its first network
     convs = [layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D)]
     probe = keras.Model(model.input, [layer.output for layer in convs])
     maps = probe(to_model_input(digit), training=False)

@@ -90,8 +90,8 @@ def _polygon(n: int, rng: np.random.Generator, star: bool = False) -> np.ndarray
 
 
 def shape(rng: np.random.Generator) -> np.ndarray:
-    """A drawn shape that is no digit: polygon, star, heart, spiral, arrow, check mark, wave, face."""
-    kind = rng.integers(9)
+    """A drawn shape that is no digit: polygon, star, heart, spiral, arrow, check mark, wave, zigzag."""
+    kind = rng.integers(8)
     c = SIDE / 2
     if kind == 0:
         paths = [_polygon(int(rng.integers(3, 7)), rng)]
@@ -112,14 +112,9 @@ def shape(rng: np.random.Generator) -> np.ndarray:
     elif kind == 6:
         x = np.linspace(c - 50, c + 50, 80)
         paths = [np.stack([x, c + 20 * np.sin((x - c) / rng.uniform(6, 12))], 1)]
-    elif kind == 7:
+    else:
         x = np.linspace(c - 50, c + 50, int(rng.integers(4, 8)))
         paths = [np.stack([x, c + np.where(np.arange(len(x)) % 2, -30, 30)], 1)]
-    else:
-        t = np.linspace(0, 2 * np.pi, 60)
-        smile = np.linspace(0.2 * np.pi, 0.8 * np.pi, 20)
-        paths = [np.stack([np.cos(t), np.sin(t)], 1) * 50 + c, np.array([[c - 18, c - 15], [c - 17, c - 13]]),
-                 np.array([[c + 18, c - 15], [c + 17, c - 13]]), np.stack([np.cos(smile), np.sin(smile)], 1) * 28 + c]
     ink = np.zeros((SIDE, SIDE), np.uint8)
     width = rng.uniform(3, 10)
     for path in paths:

@@ -70,6 +70,14 @@ def largest_hole(mask: np.ndarray, min_area: float = 40.0) -> tuple[int, int, in
     return tuple(int(v) for v in cv2.boundingRect(max(holes, key=cv2.contourArea)))
 
 
+def holes(mask: np.ndarray, min_area: float = 40.0) -> int:
+    """How many enclosed background regions (loops) the drawing has."""
+    contours, hierarchy = cv2.findContours(mask.astype(np.uint8), cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+    if hierarchy is None:
+        return 0
+    return sum(1 for c, h in zip(contours, hierarchy[0]) if h[3] != -1 and cv2.contourArea(c) >= min_area)
+
+
 def rotate(vector: np.ndarray, degrees: float) -> np.ndarray:
     a = np.radians(degrees)
     return np.array([vector[0] * np.cos(a) - vector[1] * np.sin(a), vector[0] * np.sin(a) + vector[1] * np.cos(a)])
@@ -117,7 +125,8 @@ def flag_one(digit: np.ndarray, rng: np.random.Generator) -> np.ndarray | None:
     if length < 0.4 * 28 * SCALE:
         return None
     down = (bottom - top) / length
-    flag = top + rotate(down, rng.uniform(30, 55)) * rng.uniform(0.35, 0.55) * length
+    # Steeply down to the left, whatever the slant of the stem: a flat flag would make a 7.
+    flag = top + rotate(np.array([0.0, 1.0]), rng.uniform(30, 50)) * rng.uniform(0.3, 0.45) * length
     pen = pen_width(big) * rng.uniform(0.7, 1.0)
     big = draw(big, [flag, top], pen)
     if rng.random() < 0.5:
@@ -145,11 +154,12 @@ def curled_nine(digit: np.ndarray, rng: np.random.Generator) -> np.ndarray | Non
     mask = big > 127
     top, bottom, _, _ = box(mask)
     tail = end_point(mask, "bottom", band=2)
-    r = rng.uniform(0.16, 0.26) * (bottom - top)
+    r = rng.uniform(0.14, 0.2) * (bottom - top)
     centre = tail - (r, 0.0)
-    t = np.linspace(0.0, np.pi * rng.uniform(0.95, 1.3), 16)
+    t = np.linspace(0.0, np.pi * rng.uniform(0.9, 1.15), 16)
     curl = centre + r * np.stack([np.cos(t), np.sin(t) * rng.uniform(0.7, 1.0)], axis=1)
-    return draw(big, curl, pen_width(big) * rng.uniform(0.7, 1.0))
+    big = draw(big, curl, pen_width(big) * rng.uniform(0.7, 1.0))
+    return big if holes(big > 127) == 1 else None  # a curl that closes a second loop makes an 8
 
 
 def straight_nine(digit: np.ndarray, rng: np.random.Generator) -> np.ndarray | None:
@@ -187,7 +197,7 @@ def long_stem_six(digit: np.ndarray, rng: np.random.Generator) -> np.ndarray | N
     big[: max(0, int(y - 0.9 * pen))] = 0
     start = (x - 0.4 * pen, y + h * rng.uniform(0.2, 0.5))
     rise = (bottom - y) * rng.uniform(1.1, 1.6)
-    end = (start[0] + rng.uniform(0.25, 0.5) * rise, start[1] - rise)
+    end = (start[0] + rng.uniform(0.1, 0.3) * rise, start[1] - rise)
     return draw(big, [start, end], pen * rng.uniform(0.8, 1.05))
 
 

@@ -19,12 +19,13 @@ import numpy as np
 from model_training import canvas
 from model_training.data import PROJECT_ROOT
 from model_training.nondigits import non_digit
-from model_training.styles import FAMILIES
+from model_training.styles import FAMILIES, holes, upscale
 from webapp.preprocessing import InputError, to_mnist
 
 NOT_A_DIGIT = 10
+LOOPED = (0, 6, 9)  # labels whose style variants must keep a closed loop
 CACHE = PROJECT_ROOT / "data" / "synth"
-VERSION = 2  # bump when a generator changes, so caches are rebuilt
+VERSION = 3  # bump when a generator changes, so caches are rebuilt
 
 # Per-family sample counts for a full-size (54,000-digit) training split; scaled with the split.
 TRAIN_COUNTS = {**{name: 1500 for name in FAMILIES}, "canvas": 8000, "thick_pen": 3000, "thin_pen": 1000,
@@ -53,6 +54,16 @@ def served(ink: np.ndarray) -> np.ndarray | None:
         return None
 
 
+def looks_like_a_one(image: np.ndarray) -> bool:
+    """Whether a 28x28 image is a single upright bar: a non-digit that a person would read as 1."""
+    ys, xs = np.nonzero(image > 100)
+    if len(xs) < 5:
+        return True
+    eigen, vectors = np.linalg.eigh(np.cov(np.stack([xs, ys]).astype(float)))
+    upright = abs(vectors[1, 1]) > np.cos(np.radians(35))  # main axis within 35 degrees of vertical
+    return bool(eigen[1] > 12 * max(eigen[0], 1e-6) and upright)
+
+
 def redraw(digit: np.ndarray, rng: np.random.Generator, pen: str = "any") -> np.ndarray | None:
     """A 28x28 digit traced to pen strokes and redrawn on a canvas with a thin, thick or any pen."""
     style = canvas.random_style(rng, canvas=int(rng.choice([280, 400, 560])))
@@ -74,14 +85,19 @@ def sample(family: str, x: np.ndarray, y: np.ndarray, rng: np.random.Generator) 
         image = served(ink)
         if image is not None and rng.random() < 0.4:
             image = redraw(image, rng)
-        return None if image is None else (image, NOT_A_DIGIT)
+        if image is None or looks_like_a_one(image):
+            return None
+        return image, NOT_A_DIGIT
     if family in FAMILIES:
         label, generate = FAMILIES[family]
         pool = np.flatnonzero(y == label)
         big = generate(x[rng.choice(pool)], rng)
         image = None if big is None else served(big)
         if image is not None and rng.random() < 0.5:
-            image = redraw(image, rng)
+            again = redraw(image, rng)
+            # Tracing can lose a small loop; a 0 or 9 without its loop no longer keeps its label.
+            if again is not None and (label not in LOOPED or holes(upscale(again) > 127) > 0):
+                image = again
         return None if image is None else (image, label)
     i = rng.integers(len(x))
     pen = {"thick_pen": "thick", "thin_pen": "thin"}.get(family, "any")

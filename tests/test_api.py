@@ -42,7 +42,7 @@ def test_prediction_response_shape(client, mnist):
     assert [p["digit"] for p in body["predictions"]][0] == labels[0]
     assert len(confidences) == 5 and confidences == sorted(confidences, reverse=True)
     assert len({p["digit"] for p in body["predictions"]}) == 5 and 0.5 < confidences[0] <= 1.0
-    assert body["uncertain"] is False and body["model"] == "cnn.tflite"
+    assert body["uncertain"] is False and body["not_a_digit"] is False and body["model"] == "cnn.tflite"
     assert set(body["timing_ms"]) == {"preprocess", "inference", "total"}
     processed = base64.b64decode(body["processed"].removeprefix("data:image/png;base64,"))
     from PIL import Image
@@ -122,3 +122,17 @@ def test_page_is_served_with_its_assets(client):
     assert page.status_code == 200 and b"<canvas" in page.data and b'id="clear"' in page.data
     for asset in ("/static/app.js", "/static/style.css"):
         assert client.get(asset).status_code == 200
+
+
+HASH_SIGN = [np.array(p, float) for p in ([[10, 4], [8, 24]], [[19, 4], [17, 24]], [[4, 10], [24, 10]], [[3, 17], [23, 17]])]
+STAR = [np.array([[14 + 10 * np.sin(a), 14 - 10 * np.cos(a)] for a in np.arange(6) * 4 * np.pi / 5])]
+
+
+@pytest.mark.parametrize("paths", [HASH_SIGN, STAR], ids=["hash", "star"])
+def test_a_symbol_is_flagged_not_a_digit_while_digits_still_rank(client, paths):
+    response = post_image(client, canvas.to_png(canvas.render(paths, Style(pen=0.04))), top_k=10)
+    assert response.status_code == 200
+    body = response.json
+    assert body["not_a_digit"] is True
+    assert sorted(p["digit"] for p in body["predictions"]) == list(range(10))
+    assert body["predictions"][0]["confidence"] < 0.5 and body["uncertain"] is True

@@ -257,3 +257,24 @@ def test_server_error_shows_readable_message(desktop: Tab, mnist, status: int, c
     assert shown_prediction(page).digit in range(10)
     assert error.is_hidden()
     assert not desktop.console.problems(allowed=FAILED_RESOURCE)
+
+
+def test_a_symbol_is_answered_not_a_digit(desktop: Tab, mnist) -> None:
+    """A '#' drawn with the mouse: the page says it is no digit instead of guessing one."""
+    page = desktop.page
+    box = canvas_box(page)
+    hash_sign = [line_stroke(box, (0.38, 0.2), (0.32, 0.8)), line_stroke(box, (0.66, 0.2), (0.6, 0.8)),
+                 line_stroke(box, (0.18, 0.4), (0.84, 0.4)), line_stroke(box, (0.16, 0.62), (0.82, 0.62))]
+    draw_with_mouse(page, hash_sign)
+    shown_prediction(page)
+    assert page.locator("#result").get_attribute("data-not-a-digit") == "true"
+    assert "doesn't look like a digit" in page.locator("#top-label").inner_text()
+    assert page.locator("#top-digit").inner_text().strip() == ""
+
+    page.click("#clear")
+    _, digit = digits_per_class(mnist, 1)[3]
+    draw_with_mouse(page, digit_strokes(digit, canvas_box(page)))
+    shown = shown_prediction(page)
+    assert page.locator("#result").get_attribute("data-not-a-digit") == "false"
+    assert page.locator("#top-digit").inner_text().strip() == str(shown.digit)
+    assert not desktop.console.problems()

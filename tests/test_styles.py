@@ -121,3 +121,11 @@ def test_generated_sets_are_seeded_labelled_and_servable(mnist, seed):
     assert set(first.y[first.family == "not_a_digit"]) == {synth.NOT_A_DIGIT}
     assert set(first.y[first.family == "slashed_zero"]) == {0}
     assert (first.y[first.family == "canvas"] < 10).all()
+
+
+def test_an_upright_bar_is_never_kept_as_a_non_digit():
+    bar = np.zeros((28, 28), np.uint8)
+    bar[4:24, 13:15] = 255
+    cross = bar.copy()
+    cross[13:15, 4:24] = 255
+    assert synth.looks_like_a_one(bar) and not synth.looks_like_a_one(cross)
