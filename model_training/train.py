@@ -56,7 +56,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
     parser.add_argument("--stop-after", type=int, default=None, help="stop after this many epochs in this call")
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="folder for the model and history")
-    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--seed", type=int, default=42, help="initialisation, data order, augmentation, generated sets")
+    parser.add_argument("--split-seed", type=int, default=42,
+                        help="the validation split; keep it for every model that is calibrated or evaluated together")
     parser.add_argument("--data", type=Path, default=None, help="mnist.npz (default: $MNIST_PATH or data/mnist.npz)")
     parser.add_argument("--val-size", type=float, default=0.1, help="fraction of training images held out for validation")
     parser.add_argument("--limit", type=int, default=None, help="train on only the first N training images (quick runs)")
@@ -161,7 +163,7 @@ def train(args: argparse.Namespace) -> dict:
     (x_all, y_all), _ = load_mnist(args.data)
     if args.limit:
         x_all, y_all = x_all[: args.limit], y_all[: args.limit]
-    (x_train, y_train), (x_val, y_val) = split(x_all, y_all, args.val_size, args.seed)
+    (x_train, y_train), (x_val, y_val) = split(x_all, y_all, args.val_size, args.split_seed)
     sets = {"mnist": (x_train, served_forms(x_train), y_train.astype(np.int64))}
     x_check, y_check = x_val, y_val.astype(np.int64)
     if args.synth:

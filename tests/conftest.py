@@ -36,6 +36,11 @@ def client(app):
     return app.test_client()
 
 
+# Two symbols as pen paths in 28x28 space, for "not a digit" checks: '#' and a five-pointed star.
+HASH_SIGN = [np.array(p, float) for p in ([[10, 4], [8, 24]], [[19, 4], [17, 24]], [[4, 10], [24, 10]], [[3, 17], [23, 17]])]
+STAR = [np.array([[14 + 10 * np.sin(a), 14 - 10 * np.cos(a)] for a in np.arange(6) * 4 * np.pi / 5])]
+
+
 def data_url(png: bytes, media_type: str = "image/png") -> str:
     return f"data:{media_type};base64," + base64.b64encode(png).decode("ascii")
 

@@ -10,7 +10,7 @@ import pytest
 
 from model_training import canvas
 from model_training.canvas import Style
-from tests.conftest import data_url, held_back_digits
+from tests.conftest import HASH_SIGN, STAR, data_url, held_back_digits
 
 
 def post_image(client, png: bytes, **extra):
@@ -122,10 +122,6 @@ def test_page_is_served_with_its_assets(client):
     assert page.status_code == 200 and b"<canvas" in page.data and b'id="clear"' in page.data
     for asset in ("/static/app.js", "/static/style.css"):
         assert client.get(asset).status_code == 200
-
-
-HASH_SIGN = [np.array(p, float) for p in ([[10, 4], [8, 24]], [[19, 4], [17, 24]], [[4, 10], [24, 10]], [[3, 17], [23, 17]])]
-STAR = [np.array([[14 + 10 * np.sin(a), 14 - 10 * np.cos(a)] for a in np.arange(6) * 4 * np.pi / 5])]
 
 
 @pytest.mark.parametrize("paths", [HASH_SIGN, STAR], ids=["hash", "star"])

@@ -8,7 +8,7 @@ import sys
 from model_training import canvas
 from model_training.canvas import Style
 from webapp import PROJECT_ROOT
-from tests.conftest import held_back_digits
+from tests.conftest import HASH_SIGN, held_back_digits
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
@@ -30,7 +30,7 @@ def test_prints_top_predictions_for_each_file(tmp_path, mnist):
     for line, path, label in zip(lines, paths, labels):
         name, predictions = line.split(": ", 1)
         assert name == path
-        shown = predictions.split("  ")
+        shown = predictions.removesuffix("  (not sure)").split("  ")
         assert len(shown) == 2 and shown[0].startswith(f"{label} (") and shown[0].endswith("%)")
 
 
@@ -41,3 +41,11 @@ def test_unreadable_files_are_reported_not_crashed(tmp_path):
     assert result.returncode == 1
     assert "notes.png: error: not a readable image" in result.stdout
     assert "missing.png: error:" in result.stdout and "Traceback" not in result.stderr
+
+
+def test_a_symbol_is_reported_not_a_digit(tmp_path):
+    path = tmp_path / "hash.png"
+    path.write_bytes(canvas.to_png(canvas.render(HASH_SIGN, Style(pen=0.04))))
+    result = run_cli(str(path))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"{path}: not a digit (closest: ")
