@@ -16,11 +16,17 @@
  *      of "empty", "pending", "done", "error"; data-digit / data-confidence are
  *      present only while a prediction is shown, with data-not-a-digit ("true" when
  *      the server says the drawing is no digit: the page says so instead of guessing).
+ *   5. Number mode (the Digit / Number switch, remembered in localStorage): the canvas is
+ *      wide, the drawing is exported EXPORT_SIZE pixels high and sent to /api/number, and
+ *      #result shows the number large (data-number), each digit's box over the drawing and
+ *      each digit's top guesses on hover, focus or tap.
  */
 (function () {
   'use strict';
 
-  var API_URL = '/api/predict';
+  var API_URL = { digit: '/api/predict', number: '/api/number' };
+  var MODE_KEY = 'digit-recognizer.mode';
+  var NUMBER_STROKE_FRACTION = 1 / 14;  // pen width relative to the canvas height in number mode
   var TOP_K = 3;
   var DEBOUNCE_MS = 250;
   var UNSURE_BELOW = 0.6;
@@ -28,7 +34,9 @@
   var EXPORT_SIZE = 160;          // side in pixels of the PNG sent to the server
   var INK = '#000000';
   var PAPER = '#ffffff';
-  var EMPTY_TEXT = 'Draw a digit (0–9) in the box';
+  var EMPTY_TEXTS = { digit: 'Draw a digit (0–9) in the box', number: 'Write a number in the box' };
+  var LABELS = { digit: 'Drawing area: draw one digit with a mouse, finger or pen',
+                 number: 'Drawing area: write a number with a mouse, finger or pen' };
 
   // ---- DOM -----------------------------------------------------------------
   var canvas = document.querySelector('canvas');
@@ -49,14 +57,27 @@
     bars: document.getElementById('bars'),
     processed: document.getElementById('processed'),
     processedFigure: document.getElementById('processed-figure'),
-    meta: document.getElementById('meta')
+    meta: document.getElementById('meta'),
+    modeDigit: document.getElementById('mode-digit'),
+    modeNumber: document.getElementById('mode-number'),
+    boxes: document.getElementById('boxes'),
+    numberAnswer: document.getElementById('number-answer'),
+    numberLabel: document.getElementById('number-label'),
+    numberText: document.getElementById('number-text'),
+    numberDigits: document.getElementById('number-digits'),
+    digitDetail: document.getElementById('digit-detail'),
+    digitDetailTitle: document.getElementById('digit-detail-title'),
+    digitBars: document.getElementById('digit-bars'),
+    numberMeta: document.getElementById('number-meta')
   };
 
   // ---- Drawing state ---------------------------------------------------------
   var strokes = [];          // finished strokes: arrays of {x, y} in 0..1
   var current = null;        // stroke being drawn, or null
   var activePointer = null;  // pointerId that owns the current stroke
-  var cssSize = 0;           // canvas side in CSS px
+  var cssWidth = 0;          // canvas size in CSS px
+  var cssHeight = 0;
+  var mode = 'digit';        // 'digit' or 'number'
   var dpr = 1;
   var rafPending = false;
 
@@ -72,26 +93,29 @@
   // Match the backing store to the CSS size times devicePixelRatio.
   function resizeCanvas() {
     var rect = canvas.getBoundingClientRect();
-    var size = Math.max(1, rect.width);
+    var width = Math.max(1, rect.width);
+    var height = Math.max(1, rect.height);
     var ratio = window.devicePixelRatio || 1;
-    var px = Math.round(size * ratio);
-    if (canvas.width !== px || canvas.height !== px) {
-      canvas.width = px;
-      canvas.height = px;
+    var pxWidth = Math.round(width * ratio);
+    var pxHeight = Math.round(height * ratio);
+    if (canvas.width !== pxWidth || canvas.height !== pxHeight) {
+      canvas.width = pxWidth;
+      canvas.height = pxHeight;
     }
-    cssSize = size;
-    dpr = px / size;
+    cssWidth = width;
+    cssHeight = height;
+    dpr = pxWidth / width;
     redraw();
   }
 
   // Paint the whole canvas from the stroke list.
   function redraw() {
     rafPending = false;
-    paint(ctx, cssSize, dpr);
+    paint(ctx, cssWidth, cssHeight, dpr);
   }
 
-  // Paint paper and strokes on a context whose side is `side` CSS px at `ratio` device px each.
-  function paint(context, side, ratio) {
+  // Paint paper and strokes on a context of `width` x `height` CSS px at `ratio` device px each.
+  function paint(context, width, height, ratio) {
     context.setTransform(1, 0, 0, 1, 0, 0);
     context.fillStyle = PAPER;
     context.fillRect(0, 0, context.canvas.width, context.canvas.height);
@@ -100,18 +124,19 @@
     context.fillStyle = INK;
     context.lineCap = 'round';
     context.lineJoin = 'round';
-    context.lineWidth = side * STROKE_FRACTION;
-    strokes.forEach(function (points) { drawStroke(context, points, side); });
-    if (current) drawStroke(context, current, side);
+    context.lineWidth = mode === 'number' ? height * NUMBER_STROKE_FRACTION : width * STROKE_FRACTION;
+    strokes.forEach(function (points) { drawStroke(context, points, width, height); });
+    if (current) drawStroke(context, current, width, height);
   }
 
-  // The drawing as a PNG data URL of EXPORT_SIZE pixels a side, whatever the screen's
-  // pixel ratio: the server needs no more, and a phone uploads a tenth of the bytes.
+  // The drawing as a PNG data URL EXPORT_SIZE pixels high (and as wide as the canvas's shape),
+  // whatever the screen's pixel ratio: the server needs no more, and a phone uploads a tenth
+  // of the bytes.
   function exportPNG() {
     var off = document.createElement('canvas');
-    off.width = EXPORT_SIZE;
+    off.width = Math.max(1, Math.round(EXPORT_SIZE * cssWidth / Math.max(1, cssHeight)));
     off.height = EXPORT_SIZE;
-    paint(off.getContext('2d'), EXPORT_SIZE, 1);
+    paint(off.getContext('2d'), off.width, off.height, 1);
     return off.toDataURL('image/png');
   }
 
@@ -124,24 +149,23 @@
   }
 
   // Draw one stroke as quadratic curves through the midpoints of its points.
-  function drawStroke(context, points, side) {
-    var s = side;
+  function drawStroke(context, points, w, h) {
     if (points.length === 0) return;
     if (points.length === 1) {
       context.beginPath();
-      context.arc(points[0].x * s, points[0].y * s, context.lineWidth / 2, 0, Math.PI * 2);
+      context.arc(points[0].x * w, points[0].y * h, context.lineWidth / 2, 0, Math.PI * 2);
       context.fill();
       return;
     }
     context.beginPath();
-    context.moveTo(points[0].x * s, points[0].y * s);
+    context.moveTo(points[0].x * w, points[0].y * h);
     for (var i = 1; i < points.length - 1; i++) {
       var p = points[i];
       var q = points[i + 1];
-      context.quadraticCurveTo(p.x * s, p.y * s, (p.x + q.x) / 2 * s, (p.y + q.y) / 2 * s);
+      context.quadraticCurveTo(p.x * w, p.y * h, (p.x + q.x) / 2 * w, (p.y + q.y) / 2 * h);
     }
     var last = points[points.length - 1];
-    context.lineTo(last.x * s, last.y * s);
+    context.lineTo(last.x * w, last.y * h);
     context.stroke();
   }
 
@@ -217,7 +241,7 @@
     redraw();
     cancelScheduled();
     invalidateRequests();
-    showEmpty(EMPTY_TEXT);
+    showEmpty(EMPTY_TEXTS[mode]);
   }
 
   function undoStroke() {
@@ -226,14 +250,14 @@
     redraw();
     cancelScheduled();
     invalidateRequests();
-    if (strokes.length === 0) showEmpty(EMPTY_TEXT);
+    if (strokes.length === 0) showEmpty(EMPTY_TEXTS[mode]);
     else schedulePredict();
   }
 
   // Wait a little after a stroke so quick successive strokes cost one request.
   function schedulePredict() {
     cancelScheduled();
-    if (strokes.length === 0) { showEmpty(EMPTY_TEXT); return; }
+    if (strokes.length === 0) { showEmpty(EMPTY_TEXTS[mode]); return; }
     showPending();
     debounceTimer = window.setTimeout(predictDrawing, DEBOUNCE_MS);
   }
@@ -255,9 +279,9 @@
   function predictDrawing() {
     cancelScheduled();
     if (current) return;                   // predict when the stroke ends
-    if (strokes.length === 0) { invalidateRequests(); showEmpty(EMPTY_TEXT); return; }
+    if (strokes.length === 0) { invalidateRequests(); showEmpty(EMPTY_TEXTS[mode]); return; }
     var body = JSON.stringify({ image: exportPNG(), top_k: TOP_K });
-    send({ method: 'POST', headers: { 'Content-Type': 'application/json' }, body: body });
+    send({ method: 'POST', headers: { 'Content-Type': 'application/json' }, body: body }, true);
   }
 
   function predictFile(file) {
@@ -265,22 +289,24 @@
     var form = new FormData();
     form.append('file', file, file.name);
     form.append('top_k', String(TOP_K));
-    send({ method: 'POST', body: form });
+    send({ method: 'POST', body: form }, false);
   }
 
   // ===========================================================================
   // Talking to the server
   // ===========================================================================
 
-  // Send one prediction request; only the latest request may update the page.
-  function send(init) {
+  // Send one prediction request; only the latest request may update the page. `drawn` says
+  // whether it is the canvas (so number boxes can be shown over it) or an uploaded file.
+  function send(init, drawn) {
     invalidateRequests();
     var mine = seq;
+    var sentMode = mode;
     controller = typeof AbortController === 'function' ? new AbortController() : null;
     if (controller) init.signal = controller.signal;
     showPending();
 
-    fetch(API_URL, init)
+    fetch(API_URL[sentMode], init)
       .then(function (response) {
         return readBody(response).then(function (data) {
           return { response: response, data: data };
@@ -289,7 +315,8 @@
       .then(function (r) {
         if (mine !== seq) return;
         controller = null;
-        handleResponse(r.response, r.data);
+        if (sentMode === 'number') handleNumberResponse(r.response, r.data, drawn);
+        else handleResponse(r.response, r.data);
       })
       .catch(function (err) {
         if (mine !== seq || (err && err.name === 'AbortError')) return;
@@ -305,16 +332,22 @@
     });
   }
 
-  function handleResponse(response, data) {
+  // Show the empty message or an error for a refused request; true when it was refused.
+  function handleRefusal(response, data) {
     var serverMessage = data && typeof data.error === 'string' ? sentence(data.error) : '';
     if (response.status === 422) {
-      showEmpty(serverMessage || EMPTY_TEXT);
-      return;
+      showEmpty(serverMessage || EMPTY_TEXTS[mode]);
+      return true;
     }
     if (!response.ok) {
       showError(serverMessage || fallbackMessage(response));
-      return;
+      return true;
     }
+    return false;
+  }
+
+  function handleResponse(response, data) {
+    if (handleRefusal(response, data)) return;
     var predictions = data && Array.isArray(data.predictions) ? data.predictions : [];
     predictions = predictions.filter(function (p) {
       return p && isFinite(p.digit) && isFinite(p.confidence);
@@ -360,11 +393,14 @@
       el.result.removeAttribute('data-digit');
       el.result.removeAttribute('data-confidence');
       el.result.removeAttribute('data-not-a-digit');
+      el.result.removeAttribute('data-number');
+      el.result.removeAttribute('data-uncertain');
     }
     el.empty.hidden = state !== 'empty';
     el.error.hidden = state !== 'error';
-    el.pending.hidden = !(state === 'pending' && el.answer.hidden);
+    el.pending.hidden = !(state === 'pending' && el.answer.hidden && el.numberAnswer.hidden);
     el.answer.classList.toggle('is-stale', state === 'pending');
+    el.numberAnswer.classList.toggle('is-stale', state === 'pending');
   }
 
   function showEmpty(message) {
@@ -389,6 +425,11 @@
     el.bars.textContent = '';
     el.processed.removeAttribute('src');
     el.meta.textContent = '';
+    el.numberAnswer.hidden = true;
+    el.numberDigits.textContent = '';
+    el.digitBars.textContent = '';
+    el.digitDetail.hidden = true;
+    el.boxes.textContent = '';
   }
 
   function showPrediction(predictions, data) {
@@ -422,6 +463,7 @@
     }
 
     el.meta.textContent = describeMeta(data);
+    el.numberAnswer.hidden = true;
     el.answer.hidden = false;
 
     setState('done');
@@ -475,6 +517,131 @@
   }
 
   // ===========================================================================
+  // Number mode: the answer, the digit boxes and each digit's guesses
+  // ===========================================================================
+
+  function handleNumberResponse(response, data, drawn) {
+    if (handleRefusal(response, data)) return;
+    var digits = data && Array.isArray(data.digits) ? data.digits.filter(validDigit) : [];
+    if (!digits.length || typeof data.number !== 'string') {
+      showError('The server sent an answer this page does not understand.');
+      return;
+    }
+    showNumber(data, digits, drawn);
+  }
+
+  function validDigit(d) {
+    return d && isFinite(d.digit) && isFinite(d.confidence) && Array.isArray(d.predictions) &&
+      Array.isArray(d.box) && d.box.length === 4;
+  }
+
+  function showNumber(data, digits, drawn) {
+    var unsure = data.uncertain === true;
+    el.answer.hidden = true;
+    el.numberLabel.textContent = unsure ? 'Not sure — maybe' : 'It reads';
+    el.numberText.textContent = data.number;
+    el.numberAnswer.classList.toggle('is-unsure', unsure);
+    el.numberDigits.textContent = '';
+    el.boxes.textContent = '';
+    el.digitDetail.hidden = true;
+    digits.forEach(function (d, i) {
+      el.numberDigits.appendChild(makeChip(d, i));
+      if (drawn && Array.isArray(data.size)) el.boxes.appendChild(makeBox(d, i, data.size));
+    });
+    el.numberMeta.textContent = describeMeta(data);
+    el.numberAnswer.hidden = false;
+
+    setState('done');
+    el.result.setAttribute('data-number', data.number);
+    el.result.setAttribute('data-uncertain', unsure ? 'true' : 'false');
+  }
+
+  // One digit of the answer as a button: hover, focus or tap shows its top guesses.
+  function makeChip(d, index) {
+    var item = document.createElement('li');
+    var chip = document.createElement('button');
+    chip.type = 'button';
+    chip.className = 'digit-chip';
+    chip.setAttribute('data-index', String(index));
+    chip.setAttribute('data-digit', String(d.digit));
+    chip.classList.toggle('is-rejected', d.not_a_digit === true);
+    chip.classList.toggle('is-unsure', d.uncertain === true);
+    chip.textContent = d.not_a_digit === true ? '?' : String(d.digit);
+    chip.setAttribute('aria-label', 'Digit ' + (index + 1) + ': ' + describeDigit(d));
+    var show = function () { showDigit(d, index); };
+    chip.addEventListener('mouseenter', show);
+    chip.addEventListener('focus', show);
+    chip.addEventListener('click', show);
+    item.appendChild(chip);
+    return item;
+  }
+
+  // A digit's box over the drawing, in percent of the exported image's size.
+  function makeBox(d, index, size) {
+    var box = document.createElement('div');
+    box.className = 'digit-box';
+    box.setAttribute('data-index', String(index));
+    box.style.left = (100 * d.box[0] / size[0]).toFixed(2) + '%';
+    box.style.top = (100 * d.box[1] / size[1]).toFixed(2) + '%';
+    box.style.width = (100 * d.box[2] / size[0]).toFixed(2) + '%';
+    box.style.height = (100 * d.box[3] / size[1]).toFixed(2) + '%';
+    var label = document.createElement('span');
+    label.className = 'digit-box-label';
+    label.textContent = d.not_a_digit === true ? '?' : String(d.digit);
+    box.appendChild(label);
+    return box;
+  }
+
+  function describeDigit(d) {
+    if (d.not_a_digit === true) return 'not a digit (closest ' + d.digit + ')';
+    return d.digit + ', ' + percent(d.confidence) + ' confident';
+  }
+
+  // Show one digit's top guesses and highlight its box and chip.
+  function showDigit(d, index) {
+    el.digitDetailTitle.textContent = 'Digit ' + (index + 1) + ': ' + describeDigit(d);
+    el.digitBars.textContent = '';
+    d.predictions.filter(function (p) { return p && isFinite(p.digit) && isFinite(p.confidence); })
+      .slice(0, TOP_K).forEach(function (p) { el.digitBars.appendChild(makeBar(p)); });
+    el.digitDetail.hidden = false;
+    [el.boxes, el.numberDigits].forEach(function (parent) {
+      Array.prototype.forEach.call(parent.querySelectorAll('[data-index]'), function (node) {
+        node.classList.toggle('is-active', node.getAttribute('data-index') === String(index));
+      });
+    });
+  }
+
+  // ===========================================================================
+  // Digit / Number switch
+  // ===========================================================================
+
+  function storedMode() {
+    try {
+      return window.localStorage.getItem(MODE_KEY) === 'number' ? 'number' : 'digit';
+    } catch (err) {
+      return 'digit';
+    }
+  }
+
+  // Switch modes: the canvas changes shape, so the drawing and the answer start afresh.
+  function setMode(next) {
+    mode = next;
+    try { window.localStorage.setItem(MODE_KEY, mode); } catch (err) { /* storage unavailable */ }
+    document.body.classList.toggle('mode-number', mode === 'number');
+    el.modeDigit.setAttribute('aria-pressed', String(mode === 'digit'));
+    el.modeNumber.setAttribute('aria-pressed', String(mode === 'number'));
+    canvas.setAttribute('aria-label', LABELS[mode]);
+    el.predict.setAttribute('aria-label', mode === 'number' ? 'Read the number' : 'Predict the digit');
+    strokes = [];
+    current = null;
+    activePointer = null;
+    cancelScheduled();
+    invalidateRequests();
+    resizeCanvas();
+    showEmpty(EMPTY_TEXTS[mode]);
+  }
+
+  // ===========================================================================
   // Keyboard and wiring
   // ===========================================================================
 
@@ -511,6 +678,8 @@
         canvas.addEventListener(type, blockDefault, { passive: false });
       });
 
+    el.modeDigit.addEventListener('click', function () { setMode('digit'); });
+    el.modeNumber.addEventListener('click', function () { setMode('number'); });
     el.clear.addEventListener('click', clearDrawing);
     el.undo.addEventListener('click', undoStroke);
     el.predict.addEventListener('click', predictDrawing);
@@ -527,8 +696,7 @@
     window.addEventListener('resize', resizeCanvas);
     watchPixelRatio();
 
-    resizeCanvas();
-    showEmpty(EMPTY_TEXT);
+    setMode(storedMode());
   }
 
   // Re-render when the page moves to a screen with another devicePixelRatio.

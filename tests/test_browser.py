@@ -278,3 +278,61 @@ def test_a_symbol_is_answered_not_a_digit(desktop: Tab, mnist) -> None:
     assert page.locator("#result").get_attribute("data-not-a-digit") == "false"
     assert page.locator("#top-digit").inner_text().strip() == str(shown.digit)
     assert not desktop.console.problems()
+
+
+NUMBERS = ((2, 0, 4), (7, 1, 3), (5, 8, 6, 9))  # written digit by digit, each digit a held-back test digit
+
+
+def number_strokes(digits: list[Any], box: dict[str, float], height: float = 0.5) -> list[list[tuple[float, float]]]:
+    """Several digits' pen paths side by side across the canvas box, one slot each."""
+    strokes = []
+    for i, digit in enumerate(digits):
+        slot = {"x": box["x"] + box["width"] * i / len(digits), "y": box["y"],
+                "width": box["width"] / len(digits), "height": box["height"]}
+        strokes += digit_strokes(digit, slot, height)
+    return strokes
+
+
+def write_numbers(tab: Tab, mnist, draw) -> list[tuple[str, str]]:
+    """Switch to number mode, write each of NUMBERS with `draw`, and read #result's data-number."""
+    page = tab.page
+    page.click("#mode-number")
+    assert page.locator("#mode-number").get_attribute("aria-pressed") == "true"
+    pool = dict(digits_per_class(mnist, 1, skip=6))
+    read = []
+    for number in NUMBERS:
+        box = canvas_box(page)
+        assert box["width"] >= 1.8 * box["height"], "the number canvas is not wide"
+        draw(number_strokes([pool[d] for d in number], box))
+        wait_for_state(page, "done")
+        page.wait_for_selector("#result[data-number]", state="attached")
+        read.append(("".join(map(str, number)), page.locator("#result").get_attribute("data-number")))
+        page.click("#clear")
+        wait_for_state(page, "empty")
+    print(f"\nnumbers written and read: {read}")
+    return read
+
+
+def test_desktop_mouse_writes_numbers_and_mode_is_remembered(desktop: Tab, mnist) -> None:
+    read = write_numbers(desktop, mnist, lambda strokes: draw_with_mouse(desktop.page, strokes))
+    assert sum(written == shown for written, shown in read) >= len(NUMBERS) - 1, read
+    desktop.page.reload()
+    assert desktop.page.locator("#mode-number").get_attribute("aria-pressed") == "true"
+    desktop.page.click("#mode-digit")
+    assert not desktop.console.problems()
+
+
+def test_phone_touch_writes_numbers_without_scrolling(phone: Tab, mnist) -> None:
+    page = phone.page
+    cdp = phone.context.new_cdp_session(page)
+    page.click("#mode-number")
+    make_scrollable(page)
+    before = viewport_position(page)
+
+    def touch(strokes):
+        draw_with_touch(cdp, strokes)
+        assert viewport_position(page) == before, "the page moved while writing"
+
+    read = write_numbers(phone, mnist, touch)
+    assert sum(written == shown for written, shown in read) >= len(NUMBERS) - 1, read
+    assert not phone.console.problems()

@@ -15,7 +15,7 @@ from typing import IO, Any
 
 from flask import Flask, Request
 
-from webapp import api, errors, pages, security
+from webapp import api, errors, number_api, pages, security
 from webapp.inference import Classifier
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -52,6 +52,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.extensions["classifier"] = Classifier(app.config["MODEL_PATH"])
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(number_api.bp)
     errors.register(app)
     security.register(app)
     return app

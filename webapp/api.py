@@ -12,11 +12,13 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from webapp.errors import json_error
 from webapp.inference import Classifier
 from webapp.preprocessing import EmptyDrawingError, InputError, decode_base64_image, encode_png, preprocess
+from webapp.segment import TooManyDigitsError
 
 bp = Blueprint("api", __name__)
 
 TOP_K_DEFAULT = 3
 TOP_K_MAX = 10
+UNPROCESSABLE = (EmptyDrawingError, TooManyDigitsError)  # readable images with nothing to answer: 422
 
 
 def classifier() -> Classifier:
@@ -70,18 +72,23 @@ def read_request() -> tuple[bytes, int]:
     return decode_base64_image(body["image"]), parse_top_k(body.get("top_k"))
 
 
+def refusal(exc: InputError):
+    """The JSON error and status for an input the API cannot read: 415, 422 or 400."""
+    if isinstance(exc, UnsupportedMediaType):
+        return json_error("send application/json or multipart/form-data", 415)
+    if isinstance(exc, UNPROCESSABLE):
+        return json_error(str(exc), 422)
+    return json_error(str(exc), 400)
+
+
 @bp.post("/api/predict")
 def predict():
     start = time.perf_counter()
     try:
         data, top_k = read_request()
         digit = preprocess(data)
-    except UnsupportedMediaType:
-        return json_error("send application/json or multipart/form-data", 415)
-    except EmptyDrawingError as exc:
-        return json_error(str(exc), 422)
     except InputError as exc:
-        return json_error(str(exc), 400)
+        return refusal(exc)
     prepared = time.perf_counter()
     answer = classifier().answer(digit, top_k)
     done = time.perf_counter()

@@ -1,0 +1,156 @@
+"""Whole numbers written on a canvas, made from held-back MNIST test digits, and how well they read.
+
+    python -m model_training.numbers [--count 400] [--seed 2026] [--model saved_model/cnn.tflite]
+
+Each number is 2 to 6 MNIST test digits (from the last HELD_BACK of the test split, never used
+for training or model selection), thinned to pen paths and written side by side with a round pen
+on canvases of varied shapes, in the three looks a browser exports. Digit sizes vary, the
+baseline drifts, and the gaps between digits are of one of three kinds:
+
+- spaced: a clear gap, as people leave between digits;
+- tight: a narrow gap, the strokes not touching;
+- touching: the digits' boxes overlap a little, so their strokes usually touch.
+
+The script reads every number through the server's own path (decode, segmentation, model) and
+prints whole-number and per-digit accuracy for each kind, and the time a 4-digit number takes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from model_training.canvas import LOOKS, pen_paths, to_png
+from model_training.data import load_mnist
+from webapp.inference import Classifier
+from webapp.number import read_number
+from webapp.preprocessing import decode_image
+
+HELD_BACK = 5000  # the last 5,000 MNIST test digits
+KINDS = {"spaced": (0.25, 0.8), "tight": (0.03, 0.15), "touching": (-0.12, -0.02)}  # ink gap / line height
+PAGE_HEIGHT = 200  # the page exports number drawings this many pixels high
+
+
+@dataclass(frozen=True)
+class Written:
+    """A written number: its PNG and the digits it shows."""
+
+    png: bytes
+    labels: list[int]
+
+    @property
+    def text(self) -> str:
+        return "".join(str(d) for d in self.labels)
+
+
+def held_back(mnist) -> tuple[np.ndarray, np.ndarray]:
+    """The last HELD_BACK MNIST test digits and labels."""
+    _, (x_test, y_test) = mnist
+    return x_test[-HELD_BACK:], y_test[-HELD_BACK:]
+
+
+def write_number(digits: list[np.ndarray], kind: str, rng: np.random.Generator,
+                 height: int | None = None) -> np.ndarray:
+    """Digits written side by side with a pen: an RGBA canvas `height` pixels high (random if None)."""
+    height = height or int(rng.choice([160, 200, 280, 400, 600]))
+    line = height * rng.uniform(0.45, 0.7)
+    pen = line * rng.uniform(0.06, 0.13)
+    low, high = KINDS[kind]
+    slope = rng.uniform(-0.12, 0.12)
+    placed, x = [], 0.0
+    for digit in digits:
+        paths = pen_paths(digit)
+        points = np.concatenate(paths)
+        lo, hi = points.min(axis=0), points.max(axis=0)
+        scale = line * rng.uniform(0.8, 1.15) / max(hi[1] - lo[1], 1.0)
+        width = (hi[0] - lo[0]) * scale
+        bottom = slope * x + rng.normal(0, 0.04) * line
+        placed.append([(p - [lo[0], hi[1]]) * scale + [x, bottom] for p in paths])
+        x += width + pen + rng.uniform(low, high) * line
+    points = np.concatenate([p for paths in placed for p in paths])
+    lo, hi = points.min(axis=0) - pen, points.max(axis=0) + pen
+    canvas_width = int(max((hi[0] - lo[0]) / rng.uniform(0.55, 0.95), 2 * height))
+    canvas_height = max(height, int(hi[1] - lo[1]) + 4)
+    origin = [rng.uniform(0, canvas_width - (hi[0] - lo[0])), (canvas_height - (hi[1] - lo[1])) / 2] - lo
+    ink = np.zeros((canvas_height, canvas_width), np.uint8)
+    for paths in placed:
+        for p in paths:
+            pts = np.round((p + origin) * 16).astype(np.int32).reshape(-1, 1, 2)
+            cv2.polylines(ink, [pts], False, 255, thickness=max(1, round(pen)), lineType=cv2.LINE_AA, shift=4)
+    return with_look(ink, str(rng.choice(LOOKS)))
+
+
+def with_look(ink: np.ndarray, look: str) -> np.ndarray:
+    """An ink map as an RGBA canvas in one of the looks a browser exports."""
+    rgba = np.zeros((*ink.shape, 4), np.uint8)
+    if look == "transparent":
+        rgba[..., 3] = ink
+        return rgba
+    grey = 255 - ink if look == "white" else (24 + ink.astype(np.float32) * (231 / 255)).astype(np.uint8)
+    rgba[..., :3] = grey[..., None]
+    rgba[..., 3] = 255
+    return rgba
+
+
+def make_numbers(mnist, kind: str, count: int, rng: np.random.Generator,
+                 lengths: tuple[int, int] = (2, 6), height: int | None = None) -> list[Written]:
+    """`count` numbers of `kind`, each of `lengths` digits, from held-back test digits."""
+    images, labels = held_back(mnist)
+    numbers = []
+    for _ in range(count):
+        chosen = rng.choice(len(images), size=int(rng.integers(lengths[0], lengths[1] + 1)), replace=False)
+        rgba = write_number([images[i] for i in chosen], kind, rng, height)
+        numbers.append(Written(to_png(rgba), [int(labels[i]) for i in chosen]))
+    return numbers
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Levenshtein distance: digits missed, added or misread."""
+    row = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        previous, row[0] = row[0], i
+        for j, cb in enumerate(b, 1):
+            previous, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, previous + (ca != cb))
+    return row[-1]
+
+
+def evaluate(classifier: Classifier, numbers: list[Written]) -> dict[str, float]:
+    """Whole-number accuracy, per-digit accuracy (1 - edits / digits) and times of one set."""
+    right, digits, edits, times = 0, 0, 0, []
+    for written in numbers:
+        start = time.perf_counter()
+        read = read_number(classifier, decode_image(written.png)).number
+        times.append((time.perf_counter() - start) * 1000)
+        right += read == written.text
+        digits += len(written.text)
+        edits += min(edit_distance(read, written.text), len(written.text))
+    return {"number": right / len(numbers), "digit": 1 - edits / digits,
+            "p50_ms": float(np.percentile(times, 50)), "p90_ms": float(np.percentile(times, 90))}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Accuracy and speed of reading whole written numbers.")
+    parser.add_argument("--count", type=int, default=400, help="numbers of each kind")
+    parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--model", default=os.environ.get("DIGITS_MODEL", "saved_model/cnn.tflite"))
+    args = parser.parse_args(argv)
+    classifier = Classifier(args.model)
+    mnist = load_mnist()
+    rng = np.random.default_rng(args.seed)
+    print(f"{args.count} numbers of 2-6 held-back MNIST test digits per kind, model {classifier.name}")
+    for kind in KINDS:
+        found = evaluate(classifier, make_numbers(mnist, kind, args.count, rng))
+        print(f"{kind:>9}: whole numbers {found['number']:.1%}  digits {found['digit']:.1%}")
+    for kind in KINDS:
+        found = evaluate(classifier, make_numbers(mnist, kind, max(50, args.count // 4), rng, (4, 4), PAGE_HEIGHT))
+        print(f"4 digits, {kind}, {PAGE_HEIGHT}-pixel-high page canvas: p50 {found['p50_ms']:.2f} ms, "
+              f"p90 {found['p90_ms']:.2f} ms, whole numbers {found['number']:.1%}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,52 @@
+"""`POST /api/number`: a whole number written in one go, read digit by digit, left to right."""
+
+from __future__ import annotations
+
+import time
+
+from flask import Blueprint, jsonify
+
+from webapp.api import classifier, read_request, refusal
+from webapp.number import DigitReading, read_number
+from webapp.preprocessing import InputError, decode_image
+
+bp = Blueprint("number_api", __name__)
+
+
+def digit_json(reading: DigitReading) -> dict:
+    """One digit of the answer: best digit, its box in the input's pixels and its top guesses."""
+    best = reading.answer.predictions[0]
+    return {
+        "digit": best.digit,
+        "confidence": round(best.confidence, 6),
+        "box": list(reading.box),
+        "predictions": [{"digit": p.digit, "confidence": round(p.confidence, 6)} for p in reading.answer.predictions],
+        "not_a_digit": reading.answer.not_a_digit,
+        "uncertain": reading.answer.uncertain,
+    }
+
+
+@bp.post("/api/number")
+def number():
+    start = time.perf_counter()
+    try:
+        data, top_k = read_request()
+        ink = decode_image(data)
+        decoded = time.perf_counter()
+        reading = read_number(classifier(), ink, top_k)
+    except InputError as exc:
+        return refusal(exc)
+    done = time.perf_counter()
+    return jsonify(
+        number=reading.number,
+        digits=[digit_json(d) for d in reading.digits],
+        uncertain=reading.uncertain,
+        not_a_digit=any(d.answer.not_a_digit for d in reading.digits),
+        size=[int(ink.shape[1]), int(ink.shape[0])],
+        model=classifier().name,
+        timing_ms={
+            "decode": round((decoded - start) * 1000, 3),
+            "read": round((done - decoded) * 1000, 3),
+            "total": round((done - start) * 1000, 3),
+        },
+    )

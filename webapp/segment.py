@@ -1,0 +1,279 @@
+"""Split the ink of a handwritten number into its digits, left to right: segmentation by recognition.
+
+Flask-free, shared by the server, the command line and the evaluation. Data flows one way:
+
+    ink map -> work image -> pieces (connected ink, wide ones cut where little ink crosses)
+    -> every plausible group of neighbouring pieces read by the classifier
+    -> the grouping whose digits read best, left to right
+
+Strokes that do not touch (a 5's flag, a two-stroke 4, a 1's foot) are grouped back into one
+digit because together they read better than apart; digits that touch are split at the cut that
+lets each side read as a confident digit. Each group goes through the same MNIST recipe
+(`to_mnist`) as a single drawn digit, so both modes agree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from webapp.preprocessing import INK_THRESHOLD, MIN_CONTRAST, EmptyDrawingError, InputError, stroke_width, to_mnist
+
+MAX_DIGITS = 20  # a number has 1 to MAX_DIGITS digits
+MAX_PIECES = 4 * MAX_DIGITS  # more separate marks than this are refused before any reading
+WORK_HEIGHT = 160  # the ink is reduced until its height is at most this, for speed
+MAX_GROUP = 4  # at most this many pieces make one digit
+SPECK_AREA = 0.02  # marks under this share of the largest mark's area ...
+SPECK_SIZE = 0.12  # ... and under this share of the line height are specks, dropped
+CUT_MIN_WIDTH = 0.45  # only marks wider than this share of the line height are cut
+CUT_MARGIN = 0.15  # cuts stay this share of the line height inside a mark
+CUT_SPACING = 0.2  # and this far apart
+CUT_MAX_INK = 1.6  # a cut crosses at most this many pen widths of ink
+MAX_JOIN_GAP = 0.05  # separate marks further apart than this share of the line height are never one digit
+MAX_DIGIT_WIDTH = 1.2  # nor are pieces spanning more than this share of the line height
+SMALL_DIGIT = 0.4  # a digit alone shorter than this share of the line height is unlikely ...
+SMALL_PENALTY = -3.0  # ... by this much log-confidence
+GROUP_PENALTY = -0.1  # each extra digit costs this much log-confidence: prefer fewer, whole digits
+CUT_PENALTY = -1.2  # each cut through a mark costs this much: a split must read clearly better
+WIDE = 1.1  # a digit wider than this share of its height (at least most of the line's) ...
+WIDE_PENALTY = -1.5  # ... costs this much per unit of extra width
+
+Scorer = Callable[[np.ndarray], np.ndarray]  # uint8 28x28 -> calibrated class probabilities
+
+
+class TooManyDigitsError(InputError):
+    """The drawing holds more marks or digits than a number may have."""
+
+
+@dataclass(frozen=True)
+class Piece:
+    """Part of one connected mark: the columns [left, right) of component `label`, work pixels."""
+
+    label: int
+    left: int
+    right: int
+    top: int
+    bottom: int
+    cut_left: bool = False  # whether the left edge is a cut through the mark
+    cut_right: bool = False
+
+    @property
+    def centre(self) -> float:
+        return (self.left + self.right) / 2
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One digit found in the drawing: where it is and what the classifier saw and said."""
+
+    box: tuple[int, int, int, int]  # x, y, width, height in the input image's pixels
+    image: np.ndarray  # uint8 28x28, as `to_mnist` makes it
+    probabilities: np.ndarray  # calibrated, the ten digits then "not a digit"
+
+
+@dataclass
+class Work:
+    """The drawing at working resolution: ink, labelled marks and how to map back to the input."""
+
+    ink: np.ndarray
+    labels: np.ndarray
+    factor: int  # input pixels per work pixel
+    offset: tuple[int, int]  # input x, y of the work image's top-left corner
+    height: float  # line height in work pixels
+    pen: float  # pen width in work pixels
+
+
+def prepare(ink: np.ndarray) -> tuple[Work, list[Piece]]:
+    """Crop and reduce the ink, label its marks, drop specks and cut the wide marks."""
+    ink = np.asarray(ink)
+    if ink.ndim != 2 or ink.size == 0:
+        raise InputError("expected a 2-D image")
+    peak = int(ink.max())
+    if peak < MIN_CONTRAST * 255:
+        raise EmptyDrawingError("the drawing is empty: write a number")
+    inked = ink > INK_THRESHOLD * peak
+    rows, cols = np.flatnonzero(inked.any(axis=1)), np.flatnonzero(inked.any(axis=0))
+    top, left = int(rows[0]), int(cols[0])
+    crop = ink[top:rows[-1] + 1, left:cols[-1] + 1]
+    if crop.size == ink.size and min(crop.shape) > 8 and inked.mean() > 0.95:
+        raise EmptyDrawingError("the image is all ink: write a number on a plain background")
+    factor = max(1, -(-crop.shape[0] // WORK_HEIGHT))
+    if factor > 1:
+        size = (max(1, crop.shape[1] // factor), max(1, crop.shape[0] // factor))
+        crop = cv2.resize(crop, size, interpolation=cv2.INTER_AREA)
+    mask = (crop > INK_THRESHOLD * peak * min(1.0, 2 / factor)).astype(np.uint8)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    marks = [int(i) for i in range(1, count)]
+    if not marks:
+        raise EmptyDrawingError("the drawing is empty: write a number")
+    height = float(max(stats[i, cv2.CC_STAT_HEIGHT] for i in marks))
+    largest = max(stats[i, cv2.CC_STAT_AREA] for i in marks)
+    marks = [i for i in marks if not _is_speck(stats[i], largest, height)]
+    if len(marks) > MAX_PIECES:
+        raise TooManyDigitsError(f"too many separate marks: write a number of at most {MAX_DIGITS} digits")
+    work = Work(crop, labels, factor, (left, top), height, max(1.0, stroke_width(mask > 0)))
+    pieces = [piece for i in marks for piece in _cut(work, i, stats[i])]
+    return work, sorted(pieces, key=lambda p: p.centre)[:MAX_PIECES]
+
+
+def _is_speck(stat: np.ndarray, largest: int, height: float) -> bool:
+    """A tiny mark far smaller than the others: a stray touch of the pen."""
+    size = max(stat[cv2.CC_STAT_WIDTH], stat[cv2.CC_STAT_HEIGHT])
+    return stat[cv2.CC_STAT_AREA] < SPECK_AREA * largest and size < SPECK_SIZE * height
+
+
+def _cut(work: Work, label: int, stat: np.ndarray) -> list[Piece]:
+    """One mark as pieces: whole, or split at the columns where little enough ink crosses it."""
+    x, y, w, h = (int(stat[k]) for k in (cv2.CC_STAT_LEFT, cv2.CC_STAT_TOP, cv2.CC_STAT_WIDTH, cv2.CC_STAT_HEIGHT))
+    if w <= CUT_MIN_WIDTH * work.height:
+        return [Piece(label, x, x + w, y, y + h)]
+    mine = work.labels[y:y + h, x:x + w] == label
+    cuts = _cut_columns(mine.sum(axis=0).astype(np.float32), work)
+    edges = [0, *cuts, w]
+    pieces = []
+    for a, b in zip(edges, edges[1:]):
+        rows = np.flatnonzero(mine[:, a:b].any(axis=1))
+        if rows.size:
+            pieces.append(Piece(label, x + a, x + b, y + int(rows[0]), y + int(rows[-1]) + 1, a > 0, b < w))
+    return pieces
+
+
+def _cut_columns(profile: np.ndarray, work: Work) -> list[int]:
+    """Columns, left to right, at local minima of the ink crossing a mark, thin enough to cut."""
+    smooth = np.convolve(profile, np.ones(3, np.float32) / 3, mode="same")
+    margin = max(1, int(CUT_MARGIN * work.height))
+    inner = np.arange(margin, len(profile) - margin)
+    if inner.size == 0:
+        return []
+    low = smooth[inner] <= CUT_MAX_INK * work.pen
+    minima = (smooth[inner] <= smooth[inner - 1]) & (smooth[inner] <= smooth[inner + 1])
+    candidates = sorted(inner[low & minima], key=lambda c: smooth[c])
+    spacing = max(1, int(CUT_SPACING * work.height))
+    chosen: list[int] = []
+    for c in candidates:
+        if all(abs(c - d) >= spacing for d in chosen):
+            chosen.append(int(c))
+    return sorted(chosen)
+
+
+def group_image(work: Work, group: list[Piece]) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+    """The ink of a group of pieces alone, cropped, and its box (left, top, right, bottom) in work pixels."""
+    left, right = min(p.left for p in group), max(p.right for p in group)
+    top, bottom = min(p.top for p in group), max(p.bottom for p in group)
+    mask = np.zeros((bottom - top, right - left), bool)
+    for p in group:
+        mask[:, p.left - left:p.right - left] |= work.labels[top:bottom, p.left:p.right] == p.label
+    return np.where(mask, work.ink[top:bottom, left:right], 0).astype(np.uint8), (left, top, right, bottom)
+
+
+def _joinable(group: list[Piece], height: float) -> bool:
+    """Whether pieces are close and narrow enough together to be one digit."""
+    if len(group) == 1:
+        return True
+    if max(p.right for p in group) - min(p.left for p in group) > MAX_DIGIT_WIDTH * height:
+        return False
+    ordered = sorted(group, key=lambda p: p.left)
+    reach = ordered[0].right
+    for p in ordered[1:]:
+        if p.left - reach > MAX_JOIN_GAP * height:
+            return False
+        reach = max(reach, p.right)
+    return True
+
+
+def _cuts_used(group: list[Piece]) -> int:
+    """How many of the group's edges are cuts through a mark whose other side is not in the group."""
+    inner = {(p.label, p.left) for p in group} & {(p.label, p.right) for p in group}
+    return sum((p.cut_left and (p.label, p.left) not in inner) + (p.cut_right and (p.label, p.right) not in inner)
+               for p in group)
+
+
+class Reader:
+    """Reads groups of pieces with the classifier, each group once."""
+
+    def __init__(self, work: Work, pieces: list[Piece], probabilities: Scorer):
+        self.work, self.pieces, self.probabilities = work, pieces, probabilities
+        self.cache: dict[tuple[int, int], tuple[float, np.ndarray, np.ndarray] | None] = {}
+
+    def read(self, i: int, j: int) -> tuple[float, np.ndarray, np.ndarray] | None:
+        """Score, 28x28 image and probabilities of pieces i..j-1 as one digit; None if they cannot be one."""
+        if (i, j) not in self.cache:
+            self.cache[i, j] = self._read(self.pieces[i:j])
+        return self.cache[i, j]
+
+    def _read(self, group: list[Piece]) -> tuple[float, np.ndarray, np.ndarray] | None:
+        if not _joinable(group, self.work.height):
+            return None
+        image, _ = group_image(self.work, group)
+        try:
+            digit = to_mnist(image)
+        except EmptyDrawingError:
+            return None
+        probs = self.probabilities(digit)
+        return self._score(group, probs, image.shape), digit, probs
+
+    def _score(self, group: list[Piece], probs: np.ndarray, shape: tuple[int, int]) -> float:
+        """Log-confidence of the best digit, less what makes such a digit unlikely."""
+        height, width = shape
+        line = self.work.height
+        score = float(np.log(max(float(probs[:10].max()), 1e-9))) + GROUP_PENALTY
+        score += CUT_PENALTY / 2 * _cuts_used(group)
+        score += WIDE_PENALTY * max(0.0, width / max(height, 0.8 * line) - WIDE)
+        if height < SMALL_DIGIT * line:
+            score += SMALL_PENALTY
+        return score
+
+
+def best_grouping(reader: Reader) -> list[tuple[int, int]]:
+    """The split of the pieces into consecutive groups whose digits read best together (dynamic programme)."""
+    n = len(reader.pieces)
+    best = [0.0] + [-np.inf] * n
+    back = [0] * (n + 1)
+    for j in range(1, n + 1):
+        if reader.read(j - 1, j) is None and best[j - 1] > best[j]:
+            best[j], back[j] = best[j - 1], -(j - 1) - 1  # an unreadable piece is left out
+        for i in range(max(0, j - MAX_GROUP), j):
+            if best[i] == -np.inf:
+                continue
+            found = reader.read(i, j)
+            if found is not None and best[i] + found[0] > best[j]:
+                best[j], back[j] = best[i] + found[0], i
+    if best[n] == -np.inf:
+        raise EmptyDrawingError("the drawing is empty: write a number")
+    spans, j = [], n
+    while j > 0:
+        if back[j] < 0:
+            j = -back[j] - 1
+            continue
+        spans.append((back[j], j))
+        j = back[j]
+    if not spans:
+        raise EmptyDrawingError("the drawing is empty: write a number")
+    return spans[::-1]
+
+
+def segment(ink: np.ndarray, probabilities: Scorer) -> list[Segment]:
+    """The digits of a handwritten number, left to right, read with `probabilities`."""
+    work, pieces = prepare(ink)
+    reader = Reader(work, pieces, probabilities)
+    spans = best_grouping(reader)
+    if len(spans) > MAX_DIGITS:
+        raise TooManyDigitsError(f"too many digits: write a number of at most {MAX_DIGITS} digits")
+    segments = []
+    for i, j in spans:
+        _, digit, probs = reader.read(i, j)
+        segments.append(Segment(_input_box(work, pieces[i:j]), digit, probs))
+    return segments
+
+
+def _input_box(work: Work, group: list[Piece]) -> tuple[int, int, int, int]:
+    """A group's ink box as x, y, width, height in the input image's pixels."""
+    image, (left, top, _, _) = group_image(work, group)
+    rows, cols = np.flatnonzero(image.any(axis=1)), np.flatnonzero(image.any(axis=0))
+    f, (ox, oy) = work.factor, work.offset
+    x0, y0 = ox + (left + int(cols[0])) * f, oy + (top + int(rows[0])) * f
+    x1, y1 = ox + (left + int(cols[-1]) + 1) * f, oy + (top + int(rows[-1]) + 1) * f
+    return x0, y0, x1 - x0, y1 - y0
