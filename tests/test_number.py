@@ -17,7 +17,7 @@ import pytest
 from model_training import canvas, numbers
 from model_training.canvas import Style
 from tests.conftest import data_url
-from tests.test_api import BAD_REQUESTS
+from tests.test_api import BAD_REQUESTS, bad_requests
 from tests.test_hostile_input import bomb_png
 from webapp import PROJECT_ROOT
 from webapp.preprocessing import decode_image
@@ -120,9 +120,9 @@ def test_a_wide_gap_separates_digits_and_nothing_is_lost(client):
     assert response.status_code == 200 and response.json["number"] == "157", response.json
 
 
-@pytest.mark.parametrize("case", list(BAD_REQUESTS))
+@pytest.mark.parametrize("case", BAD_REQUESTS)
 def test_bad_input_is_refused_as_by_predict(client, case):
-    status, request = BAD_REQUESTS[case]
+    status, request = bad_requests()[case]
     response = client.post("/api/number", **request)
     assert response.status_code == status
     assert response.is_json and isinstance(response.json["error"], str) and response.json["error"]
