@@ -23,8 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from model_training import synth
-from model_training.data import load_mnist
-from model_training.train import split
+from model_training.data import load_mnist, split
 from webapp.inference import NOT_A_DIGIT, Classifier, calibrate
 
 SAVED_MODEL = Path(__file__).resolve().parent.parent / "saved_model"
@@ -32,11 +31,17 @@ REJECT_DIGITS = 0.004  # share of validation digits the rejection may flag
 UNSURE_PRECISION = 0.995  # answers at or above the "not sure" threshold are right this often
 
 
-def validation_set(seed: int = 42, val_size: float = 0.1, data: Path | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """The validation images and labels the training selected on (same seed, same split)."""
+def validation_digits(seed: int = 42, val_size: float = 0.1, data: Path | None = None) -> tuple[int, np.ndarray, np.ndarray]:
+    """The size of the training split and the validation-split digits and labels that training held out."""
     (x_all, y_all), _ = load_mnist(data)
     (x_train, _), (x_val, y_val) = split(x_all, y_all, val_size, seed)
-    check = synth.cached(x_val, y_val, synth.scaled(synth.CHECK_COUNTS, len(x_train)), seed + 1)
+    return len(x_train), x_val, y_val
+
+
+def validation_set(seed: int = 42, val_size: float = 0.1, data: Path | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The validation images and labels the training selected on (same seed, same split)."""
+    train_count, x_val, y_val = validation_digits(seed, val_size, data)
+    check = synth.cached(x_val, y_val, synth.scaled(synth.CHECK_COUNTS, train_count), seed + 1)
     return np.concatenate([x_val, check.x]), np.concatenate([y_val.astype(np.int64), check.y])
 
 
@@ -55,16 +60,18 @@ def fit_temperature(raw: np.ndarray, labels: np.ndarray) -> float:
     return float(grid[int(np.argmin([nll(calibrate(raw, t), labels) for t in grid]))])
 
 
-def expected_calibration_error(confidence: np.ndarray, correct: np.ndarray, bins: int = 15) -> float:
-    """ECE: the bin-weighted gap between confidence and accuracy over equal-width bins."""
+def reliability_bins(confidence: np.ndarray, correct: np.ndarray, bins: int = 15) -> list[tuple[float, float, int]]:
+    """(mean confidence, share right, count) of each non-empty equal-width confidence bin."""
     edges = np.linspace(0, 1, bins + 1)
     which = np.clip(np.digitize(confidence, edges[1:-1]), 0, bins - 1)
-    gap = 0.0
-    for b in range(bins):
-        inside = which == b
-        if inside.any():
-            gap += inside.mean() * abs(confidence[inside].mean() - correct[inside].mean())
-    return float(gap)
+    return [(float(confidence[which == b].mean()), float(correct[which == b].mean()), int((which == b).sum()))
+            for b in range(bins) if (which == b).any()]
+
+
+def expected_calibration_error(confidence: np.ndarray, correct: np.ndarray, bins: int = 15) -> float:
+    """ECE: the bin-weighted gap between confidence and accuracy over equal-width bins."""
+    return float(sum(count / len(confidence) * abs(mean - right)
+                     for mean, right, count in reliability_bins(confidence, correct, bins)))
 
 
 def top_answer(probs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -102,7 +109,8 @@ def run(model: Path, seed: int = 42, data: Path | None = None) -> dict:
     temperature = fit_temperature(raw, labels)
     probs = calibrate(raw, temperature)
     reject, unsure = choose_thresholds(probs, labels)
-    before_pred, before_conf = top_answer(calibrate(raw, 1.0))
+    uncalibrated = calibrate(raw, 1.0)
+    before_pred, before_conf = top_answer(uncalibrated)
     pred, conf = top_answer(probs)
     result = {
         "temperature": round(temperature, 4),
@@ -110,7 +118,7 @@ def run(model: Path, seed: int = 42, data: Path | None = None) -> dict:
         "unsure_below": round(unsure, 4),
         "validation_images": int(len(labels)),
         "validation": {
-            "nll_before": round(nll(calibrate(raw, 1.0), labels), 4),
+            "nll_before": round(nll(uncalibrated, labels), 4),
             "nll_after": round(nll(probs, labels), 4),
             "ece_before": round(expected_calibration_error(before_conf, before_pred == labels), 4),
             "ece_after": round(expected_calibration_error(conf, pred == labels), 4),

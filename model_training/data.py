@@ -154,3 +154,11 @@ def load_mnist(path: str | Path | None = None) -> Arrays:
     except ValueError as exc:
         raise DataUnavailableError(f"{path} is not MNIST in Keras's layout: {exc}") from exc
     return (arrays["x_train"], arrays["y_train"]), (arrays["x_test"], arrays["y_test"])
+
+
+def split(x: np.ndarray, y: np.ndarray, val_size: float, seed: int):
+    """A seeded, stratification-free random split of the training set into train and validation."""
+    order = np.random.default_rng(seed).permutation(len(x))
+    n_val = max(1, int(round(len(x) * val_size)))
+    val, train = order[:n_val], order[n_val:]
+    return (x[train], y[train]), (x[val], y[val])

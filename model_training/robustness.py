@@ -21,10 +21,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from model_training import canvas, synth  # noqa: E402
-from model_training.calibrate import expected_calibration_error  # noqa: E402
-from model_training.data import load_mnist  # noqa: E402
+from model_training.calibrate import expected_calibration_error, reliability_bins, validation_digits  # noqa: E402
 from model_training.styles import FAMILIES  # noqa: E402
-from model_training.train import split  # noqa: E402
 from webapp.inference import NOT_A_DIGIT, Classifier  # noqa: E402
 from webapp.preprocessing import encode_png, preprocess  # noqa: E402
 
@@ -35,8 +33,7 @@ EVAL_SEED_OFFSET = 2  # training used seed, selection seed + 1
 
 def held_apart_set(seed: int = 42, data: Path | None = None, scale: float = 1.0) -> synth.Synth:
     """Style variants, canvases and non-digits from validation-split digits, with their own seed."""
-    (x_all, y_all), _ = load_mnist(data)
-    _, (x_val, y_val) = split(x_all, y_all, 0.1, seed)
+    _, x_val, y_val = validation_digits(seed, data=data)
     counts = {k: max(10, int(v * scale)) for k, v in EVAL_COUNTS.items()}
     return synth.cached(x_val, y_val, counts, seed + EVAL_SEED_OFFSET)
 
@@ -93,15 +90,7 @@ def canvas_test(classifier: Classifier, x: np.ndarray, y: np.ndarray, count: int
 
 
 def plot_reliability(confidence: np.ndarray, correct: np.ndarray, path: Path, bins: int = 15) -> None:
-    edges = np.linspace(0, 1, bins + 1)
-    which = np.clip(np.digitize(confidence, edges[1:-1]), 0, bins - 1)
-    mids, accs, counts = [], [], []
-    for b in range(bins):
-        inside = which == b
-        if inside.any():
-            mids.append(confidence[inside].mean())
-            accs.append(correct[inside].mean())
-            counts.append(inside.sum())
+    mids, accs, counts = zip(*reliability_bins(confidence, correct, bins))
     fig, ax = plt.subplots(figsize=(5, 5))
     ax.plot([0, 1], [0, 1], "--", color="grey", label="perfect calibration")
     ax.plot(mids, accs, "o-", label="served model")

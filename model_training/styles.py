@@ -59,23 +59,25 @@ def end_point(mask: np.ndarray, where: str, band: int = 6) -> np.ndarray:
     return np.array([xs.mean(), ys.mean() + (top if where == "top" else bottom - band + 1)])
 
 
-def largest_hole(mask: np.ndarray, min_area: float = 40.0) -> tuple[int, int, int, int] | None:
-    """(x, y, w, h) of the largest enclosed background region (a loop), or None."""
+def _holes(mask: np.ndarray, min_area: float) -> list[np.ndarray]:
+    """The contours of the enclosed background regions (loops) of at least `min_area` pixels."""
     contours, hierarchy = cv2.findContours(mask.astype(np.uint8), cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
     if hierarchy is None:
+        return []
+    return [c for c, h in zip(contours, hierarchy[0]) if h[3] != -1 and cv2.contourArea(c) >= min_area]
+
+
+def largest_hole(mask: np.ndarray, min_area: float = 40.0) -> tuple[int, int, int, int] | None:
+    """(x, y, w, h) of the largest enclosed background region (a loop), or None."""
+    found = _holes(mask, min_area)
+    if not found:
         return None
-    holes = [c for c, h in zip(contours, hierarchy[0]) if h[3] != -1 and cv2.contourArea(c) >= min_area]
-    if not holes:
-        return None
-    return tuple(int(v) for v in cv2.boundingRect(max(holes, key=cv2.contourArea)))
+    return tuple(int(v) for v in cv2.boundingRect(max(found, key=cv2.contourArea)))
 
 
 def holes(mask: np.ndarray, min_area: float = 40.0) -> int:
     """How many enclosed background regions (loops) the drawing has."""
-    contours, hierarchy = cv2.findContours(mask.astype(np.uint8), cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
-    if hierarchy is None:
-        return 0
-    return sum(1 for c, h in zip(contours, hierarchy[0]) if h[3] != -1 and cv2.contourArea(c) >= min_area)
+    return len(_holes(mask, min_area))
 
 
 def rotate(vector: np.ndarray, degrees: float) -> np.ndarray:
@@ -162,19 +164,26 @@ def curled_nine(digit: np.ndarray, rng: np.random.Generator) -> np.ndarray | Non
     return big if holes(big > 127) == 1 else None  # a curl that closes a second loop makes an 8
 
 
-def straight_nine(digit: np.ndarray, rng: np.random.Generator) -> np.ndarray | None:
-    """A 9 whose tail is replaced by a straight stem down from the loop's right side."""
+def _looped(digit: np.ndarray):
+    """The digit at working resolution with its loop, extent and pen: (big, (x, y, w, h), top, bottom, pen),
+    or None when it has no closed loop."""
     big = upscale(digit)
     mask = big > 127
     hole = largest_hole(mask)
-    top, bottom, _, _ = box(mask)
     if hole is None:
         return None
-    x, y, w, h = hole
+    top, bottom, _, _ = box(mask)
+    return big.copy(), hole, top, bottom, pen_width(big)
+
+
+def straight_nine(digit: np.ndarray, rng: np.random.Generator) -> np.ndarray | None:
+    """A 9 whose tail is replaced by a straight stem down from the loop's right side."""
+    found = _looped(digit)
+    if found is None:
+        return None
+    big, (x, y, w, h), top, bottom, pen = found
     if y + h > top + 0.65 * (bottom - top):
         return None
-    pen = pen_width(big)
-    big = big.copy()
     big[int(y + h + 0.9 * pen):] = 0
     start = (x + w + 0.4 * pen, y + h / 2)
     end = (start[0] + rng.uniform(-0.06, 0.1) * (bottom - top), bottom)
@@ -183,17 +192,12 @@ def straight_nine(digit: np.ndarray, rng: np.random.Generator) -> np.ndarray | N
 
 def long_stem_six(digit: np.ndarray, rng: np.random.Generator) -> np.ndarray | None:
     """A 6 whose curved top is replaced by a long straight stem up from the loop's left side."""
-    big = upscale(digit)
-    mask = big > 127
-    hole = largest_hole(mask)
-    top, bottom, _, _ = box(mask)
-    if hole is None:
+    found = _looped(digit)
+    if found is None:
         return None
-    x, y, w, h = hole
+    big, (x, y, w, h), top, bottom, pen = found
     if y < top + 0.3 * (bottom - top):
         return None
-    pen = pen_width(big)
-    big = big.copy()
     big[: max(0, int(y - 0.9 * pen))] = 0
     start = (x - 0.4 * pen, y + h * rng.uniform(0.2, 0.5))
     rise = (bottom - y) * rng.uniform(1.1, 1.6)

@@ -35,7 +35,7 @@ import tensorflow as tf  # noqa: E402
 
 from model_training import synth  # noqa: E402
 from model_training.augment import augment_batch  # noqa: E402
-from model_training.data import DataUnavailableError, load_mnist  # noqa: E402
+from model_training.data import DataUnavailableError, load_mnist, split  # noqa: E402
 from model_training.models import BUILDERS  # noqa: E402
 from webapp.preprocessing import to_model_input  # noqa: E402
 
@@ -64,14 +64,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--limit", type=int, default=None, help="train on only the first N training images (quick runs)")
     parser.add_argument("--patience", type=int, default=6, help="epochs without validation improvement before stopping")
     return parser.parse_args(argv)
-
-
-def split(x: np.ndarray, y: np.ndarray, val_size: float, seed: int):
-    """A seeded, stratification-free random split of the training set into train and validation."""
-    order = np.random.default_rng(seed).permutation(len(x))
-    n_val = max(1, int(round(len(x) * val_size)))
-    val, train = order[:n_val], order[n_val:]
-    return (x[train], y[train]), (x[val], y[val])
 
 
 def served_forms(x: np.ndarray) -> np.ndarray:

@@ -632,13 +632,8 @@
     el.modeNumber.setAttribute('aria-pressed', String(mode === 'number'));
     canvas.setAttribute('aria-label', LABELS[mode]);
     el.predict.setAttribute('aria-label', mode === 'number' ? 'Read the number' : 'Predict the digit');
-    strokes = [];
-    current = null;
-    activePointer = null;
-    cancelScheduled();
-    invalidateRequests();
     resizeCanvas();
-    showEmpty(EMPTY_TEXTS[mode]);
+    clearDrawing();
   }
 
   // ===========================================================================

@@ -40,6 +40,11 @@ def held_apart():
 
 
 @pytest.fixture(scope="module")
+def style_table(served, held_apart):
+    return robustness.style_table(served, held_apart)
+
+
+@pytest.fixture(scope="module")
 def keras_predictions(mnist):
     _, (x_test, _) = mnist
     model = keras.models.load_model(SAVED / "cnn.keras", compile=False)
@@ -63,8 +68,8 @@ def test_served_model_reads_mnist_test_through_the_serving_path(mnist, metrics, 
     assert figures["accuracy"] >= MNIST_FLOOR
 
 
-def test_every_style_family_is_read_on_its_held_apart_set(metrics, served, held_apart):
-    table = robustness.style_table(served, held_apart)
+def test_every_style_family_is_read_on_its_held_apart_set(metrics, style_table):
+    table = style_table
     print("\n" + "\n".join(f"{family:<15} {row}" for family, row in table.items()))
     assert table == metrics["served"]["styles"]
     low = {family: row["accuracy"] for family, row in table.items()
@@ -73,9 +78,9 @@ def test_every_style_family_is_read_on_its_held_apart_set(metrics, served, held_
     assert table["thick_pen"]["accuracy"] >= table["thin_pen"]["accuracy"] - 0.01
 
 
-def test_non_digits_are_flagged_and_digits_are_not(mnist, metrics, served, held_apart):
+def test_non_digits_are_flagged_and_digits_are_not(mnist, metrics, served, style_table):
     _, (x_test, y_test) = mnist
-    flagged = robustness.style_table(served, held_apart)["not_a_digit"]["flagged"]
+    flagged = style_table["not_a_digit"]["flagged"]
     drawn = robustness.canvas_test(served, x_test, y_test, metrics["served"]["canvas_test"]["count"])
     print(f"\nheld-apart non-digits flagged: {flagged:.1%}; MNIST test canvases flagged: {drawn['flagged']:.2%}")
     assert drawn == metrics["served"]["canvas_test"]

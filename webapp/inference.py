@@ -117,7 +117,3 @@ class Classifier:
         predictions = [Prediction(int(i), float(probs[i])) for i in order]
         rejected = self.classes > NOT_A_DIGIT and probs[NOT_A_DIGIT] >= self.calibration.reject_above
         return Answer(predictions, bool(rejected), predictions[0].confidence < self.calibration.unsure_below)
-
-    def predict(self, digit: np.ndarray, top_k: int = 3) -> list[Prediction]:
-        """The `top_k` most likely digits, best first."""
-        return self.answer(digit, top_k).predictions
