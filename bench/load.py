@@ -374,7 +374,7 @@ def measure(model: Path, samples: Sequence[Sample], requests: int, clients: int,
 
 def parse_request(body: bytes) -> bytes:
     """What the API does before decoding: read the JSON body and the base64 data URL."""
-    from webapp.preprocessing import decode_base64_image
+    from recognition.decode import decode_base64_image
 
     return decode_base64_image(json.loads(body)["image"])
 
@@ -392,17 +392,18 @@ def time_each(function: Callable[[Any], Any], inputs: Sequence[Any], rounds: int
 
 def profile(groups: dict[int, list[Sample]], model: Path, baseline: Path | None) -> dict[str, dict[int, float]]:
     """Median µs of each serving stage in this process, per canvas side."""
-    from webapp.inference import Classifier
-    from webapp.preprocessing import decode_image, to_mnist
+    from recognition import read_ink
+    from recognition.classifier import Classifier
+    from recognition.mnist_recipe import to_mnist
 
     classify = Classifier(model).probabilities
     rows: dict[str, dict[int, float]] = {}
     for side, group in groups.items():
-        inks = [decode_image(s.png) for s in group]
+        inks = [read_ink(s.png) for s in group]
         digits = [to_mnist(ink) for ink in inks]
         stages = [
             ("parse body: json.loads + base64", parse_request, [s.body for s in group]),
-            ("decode_image: PNG → ink map", decode_image, [s.png for s in group]),
+            ("read_ink: PNG → ink map", read_ink, [s.png for s in group]),
             ("to_mnist: ink map → 28×28", to_mnist, inks),
             (f"probabilities: {model.name} (LiteRT)", classify, digits),
         ]
@@ -410,7 +411,7 @@ def profile(groups: dict[int, list[Sample]], model: Path, baseline: Path | None)
             rows.setdefault(name, {})[side] = float(np.median(time_each(function, inputs)))
         rows.setdefault("sum of the stages", {})[side] = sum(rows[name][side] for name, _, _ in stages)
     if baseline is not None:
-        digits = [to_mnist(decode_image(s.png)) for s in groups[LOAD_CANVAS][:BASELINE_PROFILE_SAMPLES]]
+        digits = [to_mnist(read_ink(s.png)) for s in groups[LOAD_CANVAS][:BASELINE_PROFILE_SAMPLES]]
         micros = time_each(Classifier(baseline).probabilities, digits)
         rows[f"probabilities: {baseline.name} (model.predict)"] = {LOAD_CANVAS: float(np.median(micros))}
     return rows

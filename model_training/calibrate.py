@@ -24,7 +24,7 @@ import numpy as np
 
 from model_training import synth
 from model_training.data import load_mnist, split
-from webapp.inference import NOT_A_DIGIT, Classifier, calibrate
+from recognition.classifier import NOT_A_DIGIT, Classifier, calibrate
 
 SAVED_MODEL = Path(__file__).resolve().parent.parent / "saved_model"
 REJECT_DIGITS = 0.004  # share of validation digits the rejection may flag

@@ -32,7 +32,8 @@ import numpy as np  # noqa: E402
 
 from model_training import canvas, ensemble, robustness  # noqa: E402
 from model_training.data import DataUnavailableError, load_mnist  # noqa: E402
-from webapp.preprocessing import preprocess, to_model_input  # noqa: E402
+from recognition import preprocess  # noqa: E402
+from recognition.mnist_recipe import to_model_input  # noqa: E402
 
 SAVED_MODEL = Path(__file__).resolve().parent.parent / "saved_model"
 REPORT_FILES = ("confusion_matrix.png", "curves.png", "samples.png", "misclassified.png", "feature_maps.png")
@@ -146,7 +147,7 @@ def plot_feature_maps(model: keras.Model, digit: np.ndarray, path: Path) -> None
 def served_figures(model: Path, report_dir: Path, data: Path | None, x_test: np.ndarray, y_test: np.ndarray,
                    drawings: int, held_scale: float = 1.0) -> dict:
     """The served model's figures (see `robustness.py`) and their two report images."""
-    from webapp.inference import Classifier
+    from recognition.classifier import Classifier
 
     classifier = Classifier(model)
     held = robustness.held_apart_set(data=data, scale=held_scale)

@@ -27,9 +27,9 @@ import numpy as np
 
 from model_training.canvas import LOOKS, pen_paths, to_png
 from model_training.data import load_mnist
-from webapp.inference import Classifier
-from webapp.number import read_number
-from webapp.preprocessing import decode_image
+from recognition import read_ink
+from recognition.classifier import Classifier
+from recognition.number import read_number
 
 HELD_BACK = 5000  # the last 5,000 MNIST test digits
 KINDS = {"spaced": (0.25, 0.8), "tight": (0.03, 0.15), "touching": (-0.12, -0.02)}  # ink gap / line height
@@ -124,7 +124,7 @@ def evaluate(classifier: Classifier, numbers: list[Written]) -> dict[str, float]
     right, digits, edits, times = 0, 0, 0, []
     for written in numbers:
         start = time.perf_counter()
-        read = read_number(classifier, decode_image(written.png)).number
+        read = read_number(classifier, read_ink(written.png)).number
         times.append((time.perf_counter() - start) * 1000)
         right += read == written.text
         digits += len(written.text)

@@ -23,8 +23,9 @@ import numpy as np  # noqa: E402
 from model_training import canvas, synth  # noqa: E402
 from model_training.calibrate import expected_calibration_error, reliability_bins, validation_digits  # noqa: E402
 from model_training.styles import FAMILIES  # noqa: E402
-from webapp.inference import NOT_A_DIGIT, Classifier  # noqa: E402
-from webapp.preprocessing import encode_png, preprocess  # noqa: E402
+from recognition import preprocess  # noqa: E402
+from recognition.classifier import NOT_A_DIGIT, Classifier  # noqa: E402
+from recognition.decode import encode_png  # noqa: E402
 
 EVAL_COUNTS = {**{name: 500 for name in FAMILIES}, "canvas": 1000, "thick_pen": 500, "thin_pen": 500,
                "not_a_digit": 2000}

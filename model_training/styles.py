@@ -17,7 +17,7 @@ from typing import Callable
 import cv2
 import numpy as np
 
-from webapp.preprocessing import stroke_width
+from recognition.mnist_recipe import stroke_width
 
 SCALE = 4  # strokes are drawn at 4x MNIST's 28x28
 MARGIN = 7 * SCALE  # room around the digit for strokes that reach beyond it

@@ -20,7 +20,8 @@ from model_training import canvas
 from model_training.data import PROJECT_ROOT
 from model_training.nondigits import non_digit
 from model_training.styles import FAMILIES, holes, upscale
-from webapp.preprocessing import InputError, to_mnist
+from recognition.errors import InputError
+from recognition.mnist_recipe import to_mnist
 
 NOT_A_DIGIT = 10
 LOOPED = (0, 6, 9)  # labels whose style variants must keep a closed loop

@@ -37,7 +37,7 @@ from model_training import synth  # noqa: E402
 from model_training.augment import augment_batch  # noqa: E402
 from model_training.data import DataUnavailableError, load_mnist, split  # noqa: E402
 from model_training.models import BUILDERS  # noqa: E402
-from webapp.preprocessing import to_model_input  # noqa: E402
+from recognition.mnist_recipe import to_model_input  # noqa: E402
 
 DEFAULT_OUTPUT = Path(__file__).resolve().parent.parent / "saved_model"
 

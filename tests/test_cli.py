@@ -7,8 +7,8 @@ import sys
 
 from model_training import canvas
 from model_training.canvas import Style
-from webapp import PROJECT_ROOT
 from tests.conftest import HASH_SIGN, held_back_digits
+from webapp import PROJECT_ROOT
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:

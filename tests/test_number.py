@@ -16,11 +16,11 @@ import pytest
 
 from model_training import canvas, numbers
 from model_training.canvas import Style
+from recognition import read_ink
 from tests.conftest import data_url
 from tests.test_api import BAD_REQUESTS, bad_requests
 from tests.test_hostile_input import bomb_png
 from webapp import PROJECT_ROOT
-from webapp.preprocessing import decode_image
 
 # Digits as pen strokes in 28x28 space, several made of strokes that do not touch.
 ONE = [[[14, 3], [13, 25]]]
@@ -49,7 +49,7 @@ def post_number(client, png: bytes, **extra):
 
 def components(png: bytes) -> int:
     """How many separate marks a drawing holds."""
-    ink = decode_image(png)
+    ink = read_ink(png)
     return cv2.connectedComponents((ink > 90).astype(np.uint8), connectivity=8)[0] - 1
 
 
@@ -64,7 +64,7 @@ def test_answer_has_the_documented_shape(client, mnist, rng):
     assert response.status_code == 200, response.json
     body = response.json
     width, height = body["size"]
-    assert (height, width) == decode_image(written.png).shape
+    assert (height, width) == read_ink(written.png).shape
     assert body["number"] == "".join(str(d["digit"]) for d in body["digits"])
     assert body["model"] == "cnn.tflite" and isinstance(body["uncertain"], bool) and body["not_a_digit"] is False
     assert set(body["timing_ms"]) == {"decode", "read", "total"}

@@ -10,9 +10,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
+import recognition
 from model_training import canvas
 from model_training.canvas import Style
-from webapp import preprocessing as P
+from recognition import decode, errors, mnist_recipe
 
 
 def similarity(a: np.ndarray, b: np.ndarray) -> float:
@@ -38,9 +39,9 @@ VARIANTS = {
 def test_one_digit_drawn_every_way_gives_nearly_the_same_image(mnist, index):
     _, (x_test, y_test) = mnist
     paths = canvas.pen_paths(x_test[index])
-    reference = P.preprocess(canvas.to_png(canvas.render(paths, Style())))
+    reference = recognition.preprocess(canvas.to_png(canvas.render(paths, Style())))
     for name, style in VARIANTS.items():
-        processed = P.preprocess(canvas.to_png(canvas.render(paths, style)))
+        processed = recognition.preprocess(canvas.to_png(canvas.render(paths, style)))
         assert similarity(processed, reference) > 0.8, f"digit {y_test[index]} drawn {name}"
 
 
@@ -48,7 +49,7 @@ def test_output_looks_like_mnist(mnist):
     """Ink box of at most 20x20, centre of mass in the middle, white ink on black."""
     _, (x_test, _) = mnist
     for digit in x_test[:50]:
-        out = P.preprocess(canvas.draw_digit(digit, Style(center=(0.7, 0.3), size=0.3, pen=0.04)))
+        out = recognition.preprocess(canvas.draw_digit(digit, Style(center=(0.7, 0.3), size=0.3, pen=0.04)))
         assert out.dtype == np.uint8 and out.shape == (28, 28)
         rows, cols = np.flatnonzero(out.any(axis=1)), np.flatnonzero(out.any(axis=0))
         assert rows[-1] - rows[0] < 22 and cols[-1] - cols[0] < 22
@@ -61,7 +62,7 @@ def test_output_looks_like_mnist(mnist):
 
 def test_mnist_digits_pass_through_almost_unchanged(mnist):
     _, (x_test, _) = mnist
-    scores = [similarity(P.to_mnist(digit / 255.0), digit) for digit in x_test[:200]]
+    scores = [similarity(mnist_recipe.to_mnist(digit / 255.0), digit) for digit in x_test[:200]]
     assert np.median(scores) > 0.9
 
 
@@ -71,54 +72,54 @@ def test_stroke_ratio_matches_mnist(mnist):
     ratios = []
     for digit in x_train[:2000]:
         ink = digit.astype(np.float32) / 255.0
-        top, bottom, left, right = P._bounding_box(ink > P.INK_THRESHOLD)
-        fitted = P._fit(ink[top:bottom, left:right], P.WORK)
-        ratios.append(P.stroke_width(fitted > P.INK_THRESHOLD) / P.WORK)
-    assert np.median(ratios) == pytest.approx(P.MNIST_STROKE_RATIO, rel=0.05)
+        top, bottom, left, right = mnist_recipe._bounding_box(ink > mnist_recipe.INK_THRESHOLD)
+        fitted = mnist_recipe._fit(ink[top:bottom, left:right], mnist_recipe.WORK)
+        ratios.append(mnist_recipe.stroke_width(fitted > mnist_recipe.INK_THRESHOLD) / mnist_recipe.WORK)
+    assert np.median(ratios) == pytest.approx(mnist_recipe.MNIST_STROKE_RATIO, rel=0.05)
 
 
 def test_stroke_width_of_a_known_bar():
     bar = np.zeros((100, 100), bool)
     bar[20:80, 45:55] = True  # 60 long, 10 wide
-    assert P.stroke_width(bar) == pytest.approx(2 * 600 / 140, rel=0.15)  # 2 x area / outline
+    assert mnist_recipe.stroke_width(bar) == pytest.approx(2 * 600 / 140, rel=0.15)  # 2 x area / outline
 
 
 def test_stray_dot_is_ignored(mnist):
     _, (x_test, _) = mnist
     rgba = canvas.render(canvas.pen_paths(x_test[0]), Style(center=(0.55, 0.55), size=0.5))
-    clean = P.preprocess(canvas.to_png(rgba))
+    clean = recognition.preprocess(canvas.to_png(rgba))
     rgba[5:9, 5:9] = (0, 0, 0, 255)  # a small speck far from the digit
-    assert similarity(P.preprocess(canvas.to_png(rgba)), clean) > 0.95
+    assert similarity(recognition.preprocess(canvas.to_png(rgba)), clean) > 0.95
 
 
 def test_data_url_and_bare_base64_decode_alike(mnist):
     _, (x_test, _) = mnist
     png = canvas.draw_digit(x_test[0], Style())
     b64 = base64.b64encode(png).decode()
-    assert P.decode_base64_image("data:image/png;base64," + b64) == png
-    assert P.decode_base64_image(b64) == png
-    assert P.decode_base64_image(b64[:40] + "\n" + b64[40:]) == png
+    assert decode.decode_base64_image("data:image/png;base64," + b64) == png
+    assert decode.decode_base64_image(b64) == png
+    assert decode.decode_base64_image(b64[:40] + "\n" + b64[40:]) == png
 
 
 @pytest.mark.parametrize("text", ["", "   ", "data:text/html;base64,PGI+", "data:image/png,abc", "@@@@", "data:;base64,AAAA"])
 def test_bad_base64_input_is_an_input_error(text):
-    with pytest.raises(P.InputError):
-        P.decode_base64_image(text)
+    with pytest.raises(errors.InputError):
+        decode.decode_base64_image(text)
 
 
 def test_image_files_in_other_formats_decode_alike(mnist):
     _, (x_test, _) = mnist
     rgba = canvas.render(canvas.pen_paths(x_test[0]), Style())
-    reference = P.preprocess(canvas.to_png(rgba))
+    reference = recognition.preprocess(canvas.to_png(rgba))
     white = Image.fromarray(rgba).convert("RGB")
     for fmt in ("JPEG", "WEBP", "BMP", "GIF"):
         buffer = io.BytesIO()
         white.save(buffer, fmt)
-        assert similarity(P.preprocess(buffer.getvalue()), reference) > 0.9, fmt
+        assert similarity(recognition.preprocess(buffer.getvalue()), reference) > 0.9, fmt
 
 
 @pytest.mark.parametrize("image", [np.zeros((50, 50, 4), np.uint8), np.full((50, 50, 4), 255, np.uint8),
                                    np.full((50, 50, 4), (30, 30, 30, 255), np.uint8)])
 def test_blank_canvases_are_empty(image):
-    with pytest.raises(P.EmptyDrawingError):
-        P.preprocess(canvas.to_png(image))
+    with pytest.raises(errors.EmptyDrawingError):
+        recognition.preprocess(canvas.to_png(image))

@@ -12,15 +12,16 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from PIL import Image
 
-from webapp import preprocessing as P
+import recognition
+from recognition import decode, errors, mnist_recipe
 
 PROPERTY_SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def check_preprocess(data: bytes) -> None:
     try:
-        digit = P.preprocess(data)
-    except P.InputError:
+        digit = recognition.preprocess(data)
+    except errors.InputError:
         return
     assert digit.shape == (28, 28) and digit.dtype == np.uint8 and digit.max() > 0
 
@@ -67,8 +68,8 @@ def test_arbitrary_images_in_any_format(image, fmt):
                  arrays(np.uint8, st.tuples(st.integers(1, 40), st.integers(1, 40)))))
 def test_arbitrary_ink_maps(ink):
     try:
-        digit = P.to_mnist(ink)
-    except P.InputError:
+        digit = mnist_recipe.to_mnist(ink)
+    except errors.InputError:
         return
     assert digit.shape == (28, 28) and digit.dtype == np.uint8
 
@@ -77,8 +78,8 @@ def test_arbitrary_ink_maps(ink):
 @given(st.text(max_size=300))
 def test_arbitrary_text_as_base64(text):
     try:
-        data = P.decode_base64_image(text)
-    except P.InputError:
+        data = decode.decode_base64_image(text)
+    except errors.InputError:
         return
     assert isinstance(data, bytes) and data
 
@@ -88,8 +89,8 @@ def test_arbitrary_text_as_base64(text):
 def test_arbitrary_data_urls(payload, media_type):
     url = f"data:{media_type};base64," + base64.b64encode(payload).decode()
     try:
-        data = P.decode_base64_image(url)
-    except P.InputError:
+        data = decode.decode_base64_image(url)
+    except errors.InputError:
         return
     assert data == payload
     check_preprocess(data)

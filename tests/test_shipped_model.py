@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 
 from model_training import evaluate, robustness
+from recognition.classifier import Classifier
+from recognition.mnist_recipe import to_model_input
 from webapp import PROJECT_ROOT
-from webapp.inference import Classifier
-from webapp.preprocessing import to_model_input
 
 SAVED = PROJECT_ROOT / "saved_model"
 MNIST_FLOOR = 0.995  # MNIST test through the serving path (the goal, 99.70%, is not reached yet)

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from model_training import nondigits, styles, synth
-from webapp.preprocessing import to_mnist
+from recognition.mnist_recipe import to_mnist
 
 SAMPLES = 25
 

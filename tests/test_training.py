@@ -12,14 +12,13 @@ import time
 import zipfile
 
 import h5py
-
 import keras
 import numpy as np
 import pytest
 
 from model_training import evaluate, train
+from recognition.mnist_recipe import to_model_input
 from webapp import PROJECT_ROOT
-from webapp.preprocessing import to_model_input
 
 
 def short_training(model: str, out) -> None:

@@ -10,16 +10,15 @@ from __future__ import annotations
 
 import io
 import os
-from pathlib import Path
 from typing import IO, Any
 
 from flask import Flask, Request
 
+from recognition import DEFAULT_MODEL, PROJECT_ROOT
+from recognition.classifier import Classifier
 from webapp import api, errors, number_api, pages, security
-from webapp.inference import Classifier
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_MODEL = PROJECT_ROOT / "saved_model" / "cnn.tflite"
+__all__ = ["PROJECT_ROOT", "create_app"]
 
 
 class InMemoryRequest(Request):

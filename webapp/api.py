@@ -9,10 +9,11 @@ import time
 from flask import Blueprint, current_app, jsonify, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from recognition import preprocess
+from recognition.classifier import Classifier
+from recognition.decode import decode_base64_image, encode_png
+from recognition.errors import EmptyDrawingError, InputError, TooManyDigitsError
 from webapp.errors import json_error
-from webapp.inference import Classifier
-from webapp.preprocessing import EmptyDrawingError, InputError, decode_base64_image, encode_png, preprocess
-from webapp.segment import TooManyDigitsError
 
 bp = Blueprint("api", __name__)
 

@@ -6,9 +6,10 @@ import time
 
 from flask import Blueprint, jsonify
 
+from recognition import read_ink
+from recognition.errors import InputError
+from recognition.number import DigitReading, read_number
 from webapp.api import classifier, read_request, refusal
-from webapp.number import DigitReading, read_number
-from webapp.preprocessing import InputError, decode_image
 
 bp = Blueprint("number_api", __name__)
 
@@ -31,7 +32,7 @@ def number():
     start = time.perf_counter()
     try:
         data, top_k = read_request()
-        ink = decode_image(data)
+        ink = read_ink(data)
         decoded = time.perf_counter()
         reading = read_number(classifier(), ink, top_k)
     except InputError as exc:

@@ -11,10 +11,10 @@ import os
 import sys
 from pathlib import Path
 
-from webapp import DEFAULT_MODEL
-from webapp.inference import Classifier
-from webapp.number import read_number
-from webapp.preprocessing import InputError, decode_image, preprocess
+from recognition import DEFAULT_MODEL, preprocess, read_ink
+from recognition.classifier import Classifier
+from recognition.errors import InputError
+from recognition.number import read_number
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 
@@ -41,7 +41,7 @@ def predict_file(classifier: Classifier, path: Path, top_k: int) -> str:
 def number_file(classifier: Classifier, path: Path) -> str:
     """One line for one file holding a number: the number, then each digit with its confidence."""
     try:
-        reading = read_number(classifier, decode_image(read_file(path)), 1)
+        reading = read_number(classifier, read_ink(read_file(path)), 1)
     except (InputError, OSError) as exc:
         return f"{path}: error: {exc}"
     shown = "  ".join(f"{d.text} ({d.answer.predictions[0].confidence:.1%})" for d in reading.digits)

@@ -20,7 +20,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from webapp.preprocessing import INK_THRESHOLD, MIN_CONTRAST, EmptyDrawingError, InputError, stroke_width, to_mnist
+from recognition.errors import EmptyDrawingError, InputError, TooManyDigitsError
+from recognition.mnist_recipe import INK_THRESHOLD, MIN_CONTRAST, stroke_width, to_mnist
 
 MAX_DIGITS = 20  # a number has 1 to MAX_DIGITS digits
 MAX_PIECES = 4 * MAX_DIGITS  # more separate marks than this are refused before any reading
@@ -42,10 +43,6 @@ WIDE = 1.1  # a digit wider than this share of its height (at least most of the 
 WIDE_PENALTY = -1.5  # ... costs this much per unit of extra width
 
 Scorer = Callable[[np.ndarray], np.ndarray]  # uint8 28x28 -> calibrated class probabilities
-
-
-class TooManyDigitsError(InputError):
-    """The drawing holds more marks or digits than a number may have."""
 
 
 @dataclass(frozen=True)

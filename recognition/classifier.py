@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from webapp.preprocessing import to_model_input
+from recognition.mnist_recipe import to_model_input
 
 NOT_A_DIGIT = 10
 

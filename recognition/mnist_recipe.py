@@ -1,37 +1,22 @@
-"""Turn any drawing or image into the 28x28 input the model was trained on.
+"""MNIST's recipe: an ink map of any size -> the uint8 28x28 digit the model was trained on.
 
-The one preprocessing path of the project: the server, the command line and the evaluation all
-go through it. Data flows one way:
-
-    bytes or data URL -> decode_image -> ink map (uint8, 0 = no ink) -> to_mnist -> uint8 28x28
-    -> to_model_input -> float32 (n, 28, 28, 1)
-
-`to_mnist` follows MNIST's own recipe (crop to the ink, fit into 20x20 keeping the aspect ratio
-with anti-aliasing, centre the mass in 28x28) and first brings the pen to MNIST's stroke width,
-so thin and thick pens, tiny and huge digits read alike.
+`to_mnist` crops to the ink, brings the pen to MNIST's stroke width (so thin and thick pens, tiny
+and huge digits read alike), fits the digit into 20x20 keeping its aspect ratio, and centres its
+mass in 28x28, as MNIST did. `to_model_input` scales for the model: training, evaluation and
+serving all call it.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import io
-import re
-import struct
-import warnings
-
 import cv2
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+
+from recognition.errors import EmptyDrawingError, InputError
 
 SIZE = 28  # side of the model's input
 BOX = 20  # MNIST fits each digit's longest side into 20 pixels ...
 WORK = 64  # ... after stroke-width normalisation at this working resolution
 COARSE = 128  # stray specks are found on a copy reduced to about this many pixels a side
-MAX_PIXELS = 16_000_000  # refuse to decode anything larger (decompression bombs)
-JPEG_DRAFT = (1024, 1024)  # large JPEG photos are decoded at a reduced scale, which is much faster
-FORMATS = {"PNG", "JPEG", "WEBP", "GIF", "BMP"}
-MEDIA_TYPES = {"image/png", "image/jpeg", "image/jpg", "image/webp", "image/gif", "image/bmp"}
 
 # MNIST's median stroke width relative to the digit's longest side, measured with
 # `stroke_width` on the training set (see tests/test_preprocessing.py, which re-measures it).
@@ -39,98 +24,6 @@ MNIST_STROKE_RATIO = 0.136
 INK_THRESHOLD = 0.35  # ink map level above which a pixel counts as ink
 MIN_CONTRAST = 0.12  # below this peak contrast an image holds no drawing
 MIN_COMPONENT_SHARE = 0.02  # specks smaller than this share of the ink are dropped
-
-_DATA_URL = re.compile(r"data:(?P<type>[\w.+-]+/[\w.+-]+)?(?P<params>(;[\w.+-]+=[\w.+-]+)*)(?P<b64>;base64)?,", re.I)
-
-
-class InputError(ValueError):
-    """The input cannot be read as an image; the message says why, for the client."""
-
-
-class EmptyDrawingError(InputError):
-    """The image holds no drawing."""
-
-
-def decode_base64_image(text: str) -> bytes:
-    """Return the bytes of a `data:image/...;base64,` URL or of bare base64 text."""
-    if not isinstance(text, str) or not text.strip():
-        raise InputError("image must be a non-empty string: a data URL or base64 PNG")
-    text = text.strip()
-    if text[:5].lower() == "data:":
-        match = _DATA_URL.match(text)
-        if not match or not match.group("b64"):
-            raise InputError("image data URL must be of the form data:image/png;base64,...")
-        media_type = (match.group("type") or "").lower()
-        if media_type not in MEDIA_TYPES:
-            raise InputError(f"unsupported media type {media_type or '(none)'!r}: send an image (PNG, JPEG, WebP, GIF, BMP)")
-        text = text[match.end():]
-    try:
-        data = base64.b64decode("".join(text.split()), validate=True)
-    except (binascii.Error, ValueError):
-        raise InputError("image is not valid base64") from None
-    if not data:
-        raise InputError("image is empty")
-    return data
-
-
-def decode_image(data: bytes) -> np.ndarray:
-    """Decode image file bytes into an ink map: uint8 (h, w), 0 where there is no ink.
-
-    Reads the three ways a canvas comes (transparent background, white background with dark
-    ink, dark background with light ink), any bit depth or palette, and JPEG EXIF rotation.
-    """
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data))
-            if image.format not in FORMATS:
-                raise InputError(f"unsupported image format {image.format}: send PNG, JPEG, WebP, GIF or BMP")
-            width, height = image.size
-            if width * height > MAX_PIXELS:
-                raise InputError(f"image is too large: {width}x{height} pixels (limit {MAX_PIXELS:,})")
-            image.seek(0)  # animated images: the first frame
-            if image.format == "JPEG":
-                image.draft(image.mode, JPEG_DRAFT)
-            image = ImageOps.exif_transpose(image)
-            return _ink_map(image)
-    except InputError:
-        raise
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise InputError(f"image is too large: over {MAX_PIXELS:,} pixels") from None
-    except UnidentifiedImageError:
-        raise InputError("not a readable image") from None
-    except (OSError, SyntaxError, ValueError, TypeError, EOFError, IndexError, KeyError, struct.error, MemoryError):
-        raise InputError("image is corrupt or truncated") from None
-
-
-def _ink_map(image: Image.Image) -> np.ndarray:
-    """Grey level and alpha of a decoded image -> uint8 ink strength (0 none, 255 full)."""
-    if image.mode in ("I", "I;16", "I;16B", "I;16L", "I;16N", "F"):
-        values = np.asarray(image, dtype=np.float32)
-        top = 65535.0 if image.mode != "F" and values.max(initial=0) > 255 else 255.0
-        image = Image.fromarray(np.clip(values * (255.0 / top) + 0.5, 0, 255).astype(np.uint8))
-    if image.mode in ("RGBA", "LA", "PA", "La", "RGBa") or "transparency" in image.info:
-        rgba = np.asarray(image if image.mode == "RGBA" else image.convert("RGBA"))
-        alpha = rgba[..., 3]
-        if alpha.size and np.median(_border(alpha)) < 128:
-            return alpha  # transparent canvas: whatever was painted is ink, whatever its colour
-        gray = cv2.cvtColor(rgba, cv2.COLOR_RGBA2GRAY)
-        if alpha.min(initial=255) < 255:  # partly transparent pixels over white
-            gray = (gray.astype(np.uint16) * alpha + 255 * (255 - alpha.astype(np.uint16))) // 255
-            gray = gray.astype(np.uint8)
-    else:
-        gray = np.asarray(image.convert("L"))
-    if gray.size == 0:
-        raise EmptyDrawingError("the image is empty")
-    background = int(np.median(_border(gray)))
-    if background >= 128:
-        return cv2.subtract(np.full_like(gray, background), gray)  # dark ink on a light background
-    return cv2.subtract(gray, np.full_like(gray, background))  # light ink on a dark background
-
-
-def _border(image: np.ndarray) -> np.ndarray:
-    """The outermost rows and columns of an image: where a drawing's background is."""
-    return np.concatenate([image[0], image[-1], image[:, 0], image[:, -1]])
 
 
 def _bounding_box(mask: np.ndarray) -> tuple[int, int, int, int] | None:
@@ -268,16 +161,3 @@ def to_model_input(images: np.ndarray) -> np.ndarray:
     if images.ndim == 2:
         images = images[None]
     return (images.astype(np.float32) / 255.0)[..., None]
-
-
-def preprocess(data: bytes) -> np.ndarray:
-    """Image file bytes -> uint8 28x28 MNIST-style digit."""
-    return to_mnist(decode_image(data))
-
-
-def encode_png(image: np.ndarray) -> bytes:
-    """A uint8 grey image as PNG bytes (to show the client what the model saw)."""
-    ok, buffer = cv2.imencode(".png", image)
-    if not ok:
-        raise RuntimeError("PNG encoding failed")
-    return buffer.tobytes()

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from webapp.inference import Answer, Classifier
-from webapp.segment import segment
+from recognition.classifier import Answer, Classifier
+from recognition.segment import segment
 
 NOT_A_DIGIT_MARK = "?"  # stands in the number for a mark that is no digit
 

@@ -1,0 +1,31 @@
+"""Recognising handwritten digits and numbers, free of any web framework.
+
+The server, the command line, training and evaluation all import this package. Data flows one
+way, one module per step:
+
+    bytes -> decode (checked image) -> ink (ink map) -> segment (digits of a number)
+          -> mnist_recipe (28x28) -> classifier (answer) -> number (the whole number)
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from recognition.decode import open_image
+from recognition.ink import ink_map
+from recognition.mnist_recipe import to_mnist
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_MODEL = PROJECT_ROOT / "saved_model" / "cnn.tflite"
+
+
+def read_ink(data: bytes) -> np.ndarray:
+    """Image file bytes -> ink map (uint8, 0 = no ink)."""
+    return ink_map(open_image(data))
+
+
+def preprocess(data: bytes) -> np.ndarray:
+    """Image file bytes -> uint8 28x28 MNIST-style digit."""
+    return to_mnist(read_ink(data))
