@@ -20,8 +20,6 @@ import platform
 import re
 import runpy
 import shlex
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -40,6 +38,7 @@ import numpy as np
 
 from model_training.canvas import Style, draw_digit
 from model_training.data import load_mnist
+from tests.support import children, free_port, stop_process_group
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 CONFIG = PROJECT_ROOT / "gunicorn.conf.py"
@@ -168,24 +167,6 @@ def post(port: int, body: bytes, timeout: float) -> int:
 # ---- The server ----------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    """A TCP port free on loopback now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def stop_process_group(process: subprocess.Popen, grace_s: float = 20.0) -> None:
-    """Stop a process started in its own session, and its children: SIGTERM, then SIGKILL."""
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=grace_s)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-
-
 def server_env(port: int, model: Path) -> dict[str, str]:
     """Environment for gunicorn.conf.py and the app: loopback, the port, the model, quiet logs."""
     return {"HOST": "127.0.0.1", "PORT": str(port), "DIGITS_MODEL": str(model),
@@ -198,19 +179,6 @@ def gunicorn_settings() -> dict[str, Any]:
         namespace = runpy.run_path(str(CONFIG))
     return {key: value for key, value in namespace.items() if not key.startswith("_")}
 
-
-def children(pid: int) -> list[int]:
-    """Process ids whose parent is `pid`."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                found.append(int(entry.name))
-    return sorted(found)
 
 
 def status_mb(pid: int, field: str) -> float:

@@ -10,7 +10,7 @@ import pytest
 
 from model_training import canvas
 from model_training.canvas import Style
-from tests.conftest import HASH_SIGN, STAR, data_url, held_back_digits
+from tests.support import HASH_SIGN, STAR, bad_requests, data_url, held_back_digits
 
 
 def post_image(client, png: bytes, **extra):
@@ -74,37 +74,6 @@ def test_multipart_upload(client, mnist):
 def test_health(client):
     response = client.get("/healthz")
     assert response.status_code == 200 and response.json == {"status": "ok", "model": "cnn.tflite"}
-
-
-def blank_png() -> bytes:
-    return canvas.to_png(np.full((300, 300, 4), 255, np.uint8))
-
-
-def bad_requests() -> dict[str, tuple[int, dict]]:
-    """Bad requests by name, with the status each gets; new upload streams on every call."""
-    return {
-        "empty drawing": (422, dict(json={"image": data_url(blank_png())})),
-        "transparent empty drawing": (422, dict(json={"image": data_url(canvas.to_png(np.zeros((300, 300, 4), np.uint8)))})),
-        "malformed JSON": (400, dict(data=b'{"image": ', content_type="application/json")),
-        "JSON not an object": (400, dict(json=["data:image/png;base64,AAAA"])),
-        "missing image": (400, dict(json={"top_k": 3})),
-        "image not a string": (400, dict(json={"image": 12})),
-        "bad base64": (400, dict(json={"image": "data:image/png;base64,***"})),
-        "not an image": (400, dict(json={"image": data_url(b"hello, world")})),
-        "wrong media type": (400, dict(json={"image": data_url(blank_png(), "text/html")})),
-        "top_k zero": (400, dict(json={"image": data_url(blank_png()), "top_k": 0})),
-        "top_k eleven": (400, dict(json={"image": data_url(blank_png()), "top_k": 11})),
-        "top_k text": (400, dict(json={"image": data_url(blank_png()), "top_k": "three"})),
-        "top_k float": (400, dict(json={"image": data_url(blank_png()), "top_k": 2.5})),
-        "top_k boolean": (400, dict(json={"image": data_url(blank_png()), "top_k": True})),
-        "multipart without file": (400, dict(data={"other": "x"}, content_type="multipart/form-data")),
-        "multipart not an image": (400, dict(data={"file": (io.BytesIO(b"GIF89a-nope"), "x.gif")},
-                                             content_type="multipart/form-data")),
-        "body over the limit": (413, dict(data=b"x" * (3 * 1024 * 1024), content_type="application/json")),
-        "upload over the limit": (413, dict(data={"file": (io.BytesIO(b"\x89PNG" + b"\0" * 3_000_000), "big.png")},
-                                            content_type="multipart/form-data")),
-        "wrong content type": (415, dict(data=b"image=abc", content_type="text/plain")),
-    }
 
 
 BAD_REQUESTS = list(bad_requests())

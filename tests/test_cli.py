@@ -7,7 +7,7 @@ import sys
 
 from model_training import canvas
 from model_training.canvas import Style
-from tests.conftest import HASH_SIGN, held_back_digits
+from tests.support import HASH_SIGN, held_back_digits
 from webapp import PROJECT_ROOT
 
 

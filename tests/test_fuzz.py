@@ -15,7 +15,7 @@ import pytest
 
 from model_training import canvas
 from model_training.canvas import Style
-from tests.conftest import data_url, held_back_digits
+from tests.support import data_url, held_back_digits
 
 pytestmark = pytest.mark.server
 

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import io
 import json
-import struct
 import tempfile
 import time
-import zlib
 
 import numpy as np
 import pytest
@@ -16,7 +14,7 @@ from PIL import Image
 
 from model_training import canvas
 from model_training.canvas import Style
-from tests.conftest import data_url, held_back_digits
+from tests.support import bomb_png, data_url, held_back_digits
 
 SECONDS = 2.0  # every hostile request is answered within this
 
@@ -32,19 +30,6 @@ def png_bytes(image: Image.Image, **params) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, "PNG", **params)
     return buffer.getvalue()
-
-
-def chunk(kind: bytes, payload: bytes) -> bytes:
-    return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
-
-
-def bomb_png(side: int = 20000) -> bytes:
-    """A valid 1-bit PNG of side x side pixels (400 megapixels) that is a few kilobytes long."""
-    rows = zlib.compressobj(9)
-    row = b"\x00" + b"\xff" * (side // 8)
-    data = b"".join(rows.compress(row) for _ in range(side)) + rows.flush()
-    header = struct.pack(">IIBBBBB", side, side, 1, 0, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", data) + chunk(b"IEND", b"")
 
 
 def post(client, **request):

@@ -17,9 +17,7 @@ import pytest
 from model_training import canvas, numbers
 from model_training.canvas import Style
 from recognition import read_ink
-from tests.conftest import data_url
-from tests.test_api import BAD_REQUESTS, bad_requests
-from tests.test_hostile_input import bomb_png
+from tests.support import bad_requests, bomb_png, data_url
 from webapp import PROJECT_ROOT
 
 # Digits as pen strokes in 28x28 space, several made of strokes that do not touch.
@@ -120,7 +118,7 @@ def test_a_wide_gap_separates_digits_and_nothing_is_lost(client):
     assert response.status_code == 200 and response.json["number"] == "157", response.json
 
 
-@pytest.mark.parametrize("case", BAD_REQUESTS)
+@pytest.mark.parametrize("case", list(bad_requests()))
 def test_bad_input_is_refused_as_by_predict(client, case):
     status, request = bad_requests()[case]
     response = client.post("/api/number", **request)

@@ -12,10 +12,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bench.load import children
 from model_training import canvas
 from model_training.canvas import Style
-from tests.conftest import data_url, held_back_digits
+from tests.support import children, data_url, held_back_digits
 
 pytestmark = pytest.mark.server
 

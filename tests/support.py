@@ -1,0 +1,152 @@
+"""Helpers the tests share: servers started for real, processes, drawings, and bad requests."""
+
+from __future__ import annotations
+
+import base64
+import io
+import os
+import signal
+import socket
+import struct
+import subprocess
+import time
+import urllib.request
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+from model_training import canvas
+from recognition import PROJECT_ROOT
+
+ARTIFACTS = PROJECT_ROOT / "tests" / "artifacts"
+
+
+def free_port() -> int:
+    """A TCP port free on loopback now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def stop_process_group(process: subprocess.Popen, grace_s: float = 20.0) -> None:
+    """Stop a process started in its own session, and its children: SIGTERM, then SIGKILL."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=grace_s)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def children(pid: int) -> list[int]:
+    """Process ids whose parent is `pid`."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+    return sorted(found)
+
+
+
+# Two symbols as pen paths in 28x28 space, for "not a digit" checks: '#' and a five-pointed star.
+HASH_SIGN = [np.array(p, float) for p in ([[10, 4], [8, 24]], [[19, 4], [17, 24]], [[4, 10], [24, 10]], [[3, 17], [23, 17]])]
+STAR = [np.array([[14 + 10 * np.sin(a), 14 - 10 * np.cos(a)] for a in np.arange(6) * 4 * np.pi / 5])]
+
+
+def data_url(png: bytes, media_type: str = "image/png") -> str:
+    return f"data:{media_type};base64," + base64.b64encode(png).decode("ascii")
+
+
+class Server:
+    """A server process started by `make run` on a free loopback port, stopped on `stop`."""
+
+    def __init__(self, env: dict[str, str] | None = None, log_name: str = "server.log"):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        self.log_path = ARTIFACTS / log_name
+        self._log = open(self.log_path, "wb")
+        environment = {**os.environ, "HOST": "127.0.0.1", "PORT": str(self.port), "ACCESS_LOG": ""}
+        environment.update(env or {})
+        self.process = subprocess.Popen(
+            ["make", "--no-print-directory", "run"], cwd=PROJECT_ROOT, env=environment,
+            stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        self.wait_ready()
+
+    def wait_ready(self, timeout: float = 120.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited early: {self.log_path.read_text(errors='replace')[-2000:]}")
+            try:
+                with urllib.request.urlopen(self.url + "/healthz", timeout=2) as response:
+                    if response.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.2)
+        self.stop()
+        raise RuntimeError("server did not answer /healthz in time")
+
+    def stop(self) -> None:
+        stop_process_group(self.process)
+        self._log.close()
+
+
+def held_back_digits(mnist, count: int, offset: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """`count` MNIST test digits from `offset`: never used for training or model selection."""
+    _, (x_test, y_test) = mnist
+    return x_test[offset:offset + count], y_test[offset:offset + count]
+
+
+def blank_png() -> bytes:
+    return canvas.to_png(np.full((300, 300, 4), 255, np.uint8))
+
+
+def bad_requests() -> dict[str, tuple[int, dict]]:
+    """Bad requests by name, with the status each gets; new upload streams on every call."""
+    return {
+        "empty drawing": (422, dict(json={"image": data_url(blank_png())})),
+        "transparent empty drawing": (422, dict(json={"image": data_url(canvas.to_png(np.zeros((300, 300, 4), np.uint8)))})),
+        "malformed JSON": (400, dict(data=b'{"image": ', content_type="application/json")),
+        "JSON not an object": (400, dict(json=["data:image/png;base64,AAAA"])),
+        "missing image": (400, dict(json={"top_k": 3})),
+        "image not a string": (400, dict(json={"image": 12})),
+        "bad base64": (400, dict(json={"image": "data:image/png;base64,***"})),
+        "not an image": (400, dict(json={"image": data_url(b"hello, world")})),
+        "wrong media type": (400, dict(json={"image": data_url(blank_png(), "text/html")})),
+        "top_k zero": (400, dict(json={"image": data_url(blank_png()), "top_k": 0})),
+        "top_k eleven": (400, dict(json={"image": data_url(blank_png()), "top_k": 11})),
+        "top_k text": (400, dict(json={"image": data_url(blank_png()), "top_k": "three"})),
+        "top_k float": (400, dict(json={"image": data_url(blank_png()), "top_k": 2.5})),
+        "top_k boolean": (400, dict(json={"image": data_url(blank_png()), "top_k": True})),
+        "multipart without file": (400, dict(data={"other": "x"}, content_type="multipart/form-data")),
+        "multipart not an image": (400, dict(data={"file": (io.BytesIO(b"GIF89a-nope"), "x.gif")},
+                                             content_type="multipart/form-data")),
+        "body over the limit": (413, dict(data=b"x" * (3 * 1024 * 1024), content_type="application/json")),
+        "upload over the limit": (413, dict(data={"file": (io.BytesIO(b"\x89PNG" + b"\0" * 3_000_000), "big.png")},
+                                            content_type="multipart/form-data")),
+        "wrong content type": (415, dict(data=b"image=abc", content_type="text/plain")),
+    }
+
+
+
+
+def chunk(kind: bytes, payload: bytes) -> bytes:
+    return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
+
+
+def bomb_png(side: int = 20000) -> bytes:
+    """A valid 1-bit PNG of side x side pixels (400 megapixels) that is a few kilobytes long."""
+    rows = zlib.compressobj(9)
+    row = b"\x00" + b"\xff" * (side // 8)
+    data = b"".join(rows.compress(row) for _ in range(side)) + rows.flush()
+    header = struct.pack(">IIBBBBB", side, side, 1, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", data) + chunk(b"IEND", b"")
