@@ -1,9 +1,11 @@
 """Whole numbers written on a canvas, made from held-back MNIST test digits, and how well they read.
 
     python -m model_training.numbers [--count 400] [--seed 2026] [--model saved_model/cnn.tflite]
+    python -m model_training.numbers --source validation   # the set segmentation is tuned on
 
 Each number is 2 to 6 MNIST test digits (from the last HELD_BACK of the test split, never used
-for training or model selection), thinned to pen paths and written side by side with a round pen
+for training or model selection; segmentation's settings are chosen on numbers made from the
+validation digits training held out, `--source validation`), thinned to pen paths and written side by side with a round pen
 on canvases of varied shapes, in the three looks a browser exports. Digit sizes vary, the
 baseline drifts, and the gaps between digits are of one of three kinds:
 
@@ -26,7 +28,7 @@ import cv2
 import numpy as np
 
 from model_training.canvas import LOOKS, pen_paths, to_png
-from model_training.data import load_mnist
+from model_training.data import load_mnist, split
 from recognition import read_ink
 from recognition.classifier import Classifier
 from recognition.number import read_number
@@ -34,6 +36,7 @@ from recognition.number import read_number
 HELD_BACK = 5000  # the last 5,000 MNIST test digits
 KINDS = {"spaced": (0.25, 0.8), "tight": (0.03, 0.15), "touching": (-0.12, -0.02)}  # ink gap / line height
 PAGE_HEIGHT = 200  # the page exports number drawings this many pixels high
+VAL_SIZE, SPLIT_SEED = 0.1, 42  # training's default validation split
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,13 @@ def held_back(mnist) -> tuple[np.ndarray, np.ndarray]:
     """The last HELD_BACK MNIST test digits and labels."""
     _, (x_test, y_test) = mnist
     return x_test[-HELD_BACK:], y_test[-HELD_BACK:]
+
+
+def validation(mnist) -> tuple[np.ndarray, np.ndarray]:
+    """The validation digits training held out (its default split): where segmentation is tuned."""
+    (x_train, y_train), _ = mnist
+    _, (x_val, y_val) = split(x_train, y_train, VAL_SIZE, SPLIT_SEED)
+    return x_val, y_val
 
 
 def write_number(digits: list[np.ndarray], kind: str, rng: np.random.Generator,
@@ -98,15 +108,18 @@ def with_look(ink: np.ndarray, look: str) -> np.ndarray:
 
 
 def make_numbers(mnist, kind: str, count: int, rng: np.random.Generator,
-                 lengths: tuple[int, int] = (2, 6), height: int | None = None) -> list[Written]:
-    """`count` numbers of `kind`, each of `lengths` digits, from held-back test digits."""
-    images, labels = held_back(mnist)
+                 lengths: tuple[int, int] = (2, 6), height: int | None = None, source=held_back) -> list[Written]:
+    """`count` numbers of `kind`, each of `lengths` digits, from `source`'s digits (held-back test digits)."""
+    images, labels = source(mnist)
     numbers = []
     for _ in range(count):
         chosen = rng.choice(len(images), size=int(rng.integers(lengths[0], lengths[1] + 1)), replace=False)
         rgba = write_number([images[i] for i in chosen], kind, rng, height)
         numbers.append(Written(to_png(rgba), [int(labels[i]) for i in chosen]))
     return numbers
+
+
+SOURCES = {"test": held_back, "validation": validation}
 
 
 def edit_distance(a: str, b: str) -> int:
@@ -138,15 +151,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--count", type=int, default=400, help="numbers of each kind")
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--model", default=os.environ.get("DIGITS_MODEL", "saved_model/cnn.tflite"))
+    parser.add_argument("--source", choices=SOURCES, default="test", help="held-back test digits, or validation digits")
+    parser.add_argument("--timing", action=argparse.BooleanOptionalAction, default=True)
     args = parser.parse_args(argv)
+    source = SOURCES[args.source]
     classifier = Classifier(args.model)
     mnist = load_mnist()
     rng = np.random.default_rng(args.seed)
-    print(f"{args.count} numbers of 2-6 held-back MNIST test digits per kind, model {classifier.name}")
+    print(f"{args.count} numbers of 2-6 {args.source} MNIST digits per kind, model {classifier.name}")
     for kind in KINDS:
-        found = evaluate(classifier, make_numbers(mnist, kind, args.count, rng))
+        found = evaluate(classifier, make_numbers(mnist, kind, args.count, rng, source=source))
         print(f"{kind:>9}: whole numbers {found['number']:.1%}  digits {found['digit']:.1%}")
-    for kind in KINDS:
+    for kind in KINDS if args.timing else ():
         found = evaluate(classifier, make_numbers(mnist, kind, max(50, args.count // 4), rng, (4, 4), PAGE_HEIGHT))
         print(f"4 digits, {kind}, {PAGE_HEIGHT}-pixel-high page canvas: p50 {found['p50_ms']:.2f} ms, "
               f"p90 {found['p90_ms']:.2f} ms, whole numbers {found['number']:.1%}")
