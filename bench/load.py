@@ -170,7 +170,7 @@ def post(port: int, body: bytes, timeout: float) -> int:
 def server_env(port: int, model: Path) -> dict[str, str]:
     """Environment for gunicorn.conf.py and the app: loopback, the port, the model, quiet logs."""
     return {"HOST": "127.0.0.1", "PORT": str(port), "DIGITS_MODEL": str(model),
-            "ACCESS_LOG": "", "LOG_LEVEL": "warning"}
+            "ACCESS_LOG": "", "LOG_LEVEL": "warning", "DIGITS_RATE_LIMIT": "off"}
 
 
 def gunicorn_settings() -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,10 @@ import pytest
 from model_training.data import load_mnist
 from tests.support import ARTIFACTS, Server
 from webapp import create_app
+
+# Rate limits are off for the suite (tests hammer the app from one address); tests of the limits
+# turn them on for their own app or server.
+os.environ["DIGITS_RATE_LIMIT"] = "off"
 
 
 @pytest.fixture(scope="session")

@@ -17,6 +17,7 @@ from flask import Flask, Request
 from recognition import DEFAULT_MODEL, PROJECT_ROOT
 from recognition.classifier import Classifier
 from webapp import api, errors, number_api, pages, security
+from webapp import limits
 
 __all__ = ["PROJECT_ROOT", "create_app"]
 
@@ -54,4 +55,5 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(number_api.bp)
     errors.register(app)
     security.register(app)
+    limits.register(app)
     return app
