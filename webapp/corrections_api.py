@@ -1,0 +1,113 @@
+"""`POST /api/corrections`: a person says what a drawing really is; the database keeps it.
+
+Kept: the 28x28 the model saw, the label, the model's answer and confidence, the model's name
+and content hash, the time. Never the client's address, the upload, or any other field.
+`DIGITS_COLLECT=off` switches collecting off: the endpoint then answers 403.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+from flask import Blueprint, Flask, current_app, jsonify, request
+from sqlalchemy.exc import SQLAlchemyError
+
+from recognition import preprocess
+from recognition.classifier import NOT_A_DIGIT
+from recognition.decode import decode_base64_image
+from recognition.errors import InputError
+from webapp.api import UnsupportedMediaType, classifier, parse_top_k, read_body, refusal
+from webapp.database import Correction, db, ensure_schema
+from webapp.errors import json_error
+
+bp = Blueprint("corrections", __name__)
+
+NOT_A_DIGIT_LABEL = "not_a_digit"
+LABEL_HELP = 'label must be a digit from 0 to 9 or "not_a_digit"'
+
+
+def collecting(app: Flask) -> bool:
+    """Whether this server keeps corrections (`DIGITS_COLLECT`, on unless `off`)."""
+    return bool(app.config["DIGITS_COLLECT"])
+
+
+def parse_label(value: object) -> int:
+    """0-9 (a number, or its text from a form) or "not_a_digit" (stored as 10)."""
+    if value == NOT_A_DIGIT_LABEL:
+        return NOT_A_DIGIT
+    if isinstance(value, str) and len(value) == 1 and value.isdigit():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 9:
+        raise InputError(LABEL_HELP)
+    return value
+
+
+def read_correction() -> tuple[bytes, int]:
+    """The image bytes and the label, from JSON or a multipart upload, checked as `/api/predict` checks."""
+    if request.mimetype == "multipart/form-data":
+        upload = request.files.get("file")
+        if upload is None:
+            raise InputError("multipart upload needs a 'file' field holding an image")
+        data = upload.read()
+        if not data:
+            raise InputError("the uploaded file is empty")
+        parse_top_k(request.form.get("top_k"))
+        return data, parse_label(request.form.get("label"))
+    if request.mimetype != "application/json":
+        raise UnsupportedMediaType()
+    try:
+        body = json.loads(read_body())
+    except (ValueError, RecursionError):
+        raise InputError("body is not valid JSON") from None
+    if not isinstance(body, dict):
+        raise InputError('body must be a JSON object: {"image": "data:image/png;base64,...", "label": 7}')
+    if "image" not in body:
+        raise InputError("missing field 'image': a data URL or base64 PNG")
+    data = decode_base64_image(body["image"])
+    parse_top_k(body.get("top_k"))
+    return data, parse_label(body.get("label"))
+
+
+def model_version(app: Flask) -> str:
+    """The served model's file name and the start of its SHA-256, computed once per process."""
+    if "model_version" not in app.extensions:
+        path = Path(app.config["MODEL_PATH"])
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+        app.extensions["model_version"] = f"{path.name}@{digest}"
+    return app.extensions["model_version"]
+
+
+@bp.post("/api/corrections")
+def create_correction():
+    if not collecting(current_app):
+        return json_error("this server does not collect corrections (DIGITS_COLLECT=off)", 403)
+    try:
+        data, label = read_correction()
+        digit = preprocess(data)
+    except InputError as exc:
+        return refusal(exc)
+    answer = classifier().answer(digit, 1)
+    probabilities = classifier().probabilities(digit)
+    answered = NOT_A_DIGIT if answer.not_a_digit else answer.predictions[0].digit
+    correction = Correction(pixels=digit.tobytes(), label=label, answer=answered,
+                            confidence=round(float(probabilities[answered]), 6), model=model_version(current_app))
+    try:
+        ensure_schema()
+        db.session.add(correction)
+        db.session.commit()
+    except SQLAlchemyError as exc:
+        db.session.rollback()
+        current_app.logger.warning("correction not stored: %s", type(exc).__name__)
+        response, status = json_error("corrections cannot be stored right now; try again later", 503)
+        response.headers["Retry-After"] = "30"
+        return response, status
+    return jsonify(id=correction.id), 201
+
+
+def register(app: Flask) -> None:
+    """The endpoint, on or off with `DIGITS_COLLECT`."""
+    app.config.setdefault("DIGITS_COLLECT", os.environ.get("DIGITS_COLLECT", "on").strip().lower() != "off")
+    app.register_blueprint(bp)
