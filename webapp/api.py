@@ -9,10 +9,12 @@ import time
 from flask import Blueprint, current_app, jsonify, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from recognition import preprocess
+from recognition import read_ink
 from recognition.classifier import Classifier
 from recognition.decode import decode_base64_image, encode_png
 from recognition.errors import EmptyDrawingError, InputError, TooManyDigitsError
+from recognition.mnist_recipe import to_mnist
+from webapp import metrics
 from webapp.errors import json_error
 
 bp = Blueprint("api", __name__)
@@ -87,12 +89,19 @@ def predict():
     start = time.perf_counter()
     try:
         data, top_k = read_request()
-        digit = preprocess(data)
+        received = time.perf_counter()
+        ink = read_ink(data)
+        decoded = time.perf_counter()
+        digit = to_mnist(ink)
     except InputError as exc:
         return refusal(exc)
     prepared = time.perf_counter()
     answer = classifier().answer(digit, top_k)
     done = time.perf_counter()
+    metrics.observe_stage("decode", decoded - received)
+    metrics.observe_stage("preprocess", prepared - decoded)
+    metrics.observe_stage("inference", done - prepared)
+    metrics.count_answer("predict", answer.predictions[0].digit, answer.not_a_digit, answer.uncertain)
     return jsonify(
         predictions=[{"digit": p.digit, "confidence": round(p.confidence, 6)} for p in answer.predictions],
         not_a_digit=answer.not_a_digit,

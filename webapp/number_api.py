@@ -9,6 +9,7 @@ from flask import Blueprint, jsonify
 from recognition import read_ink
 from recognition.errors import InputError
 from recognition.number import DigitReading, read_number
+from webapp import metrics
 from webapp.api import classifier, read_request, refusal
 
 bp = Blueprint("number_api", __name__)
@@ -32,12 +33,17 @@ def number():
     start = time.perf_counter()
     try:
         data, top_k = read_request()
+        received = time.perf_counter()
         ink = read_ink(data)
         decoded = time.perf_counter()
         reading = read_number(classifier(), ink, top_k)
     except InputError as exc:
         return refusal(exc)
     done = time.perf_counter()
+    metrics.observe_stage("decode", decoded - received)
+    metrics.observe_stage("read", done - decoded)
+    for part in reading.digits:
+        metrics.count_answer("number", part.answer.predictions[0].digit, part.answer.not_a_digit, part.answer.uncertain)
     return jsonify(
         number=reading.number,
         digits=[digit_json(d) for d in reading.digits],
