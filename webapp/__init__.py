@@ -18,7 +18,7 @@ from recognition import DEFAULT_MODEL, PROJECT_ROOT
 from recognition.classifier import Classifier
 from webapp import api, errors, number_api, pages, security
 from webapp import corrections_api, corrections_cli, database
-from webapp import limits, metrics
+from webapp import limits, metrics, openapi
 
 __all__ = ["PROJECT_ROOT", "create_app"]
 
@@ -59,6 +59,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     corrections_cli.register(app)
     errors.register(app)
     security.register(app)
+    app.register_blueprint(openapi.bp)
     metrics.register(app)  # before the limits, so refused requests are counted and timed too
     limits.register(app)
     return app

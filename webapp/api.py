@@ -36,7 +36,7 @@ def parse_top_k(value: object) -> int:
     """top_k from JSON (an integer) or a form field (its decimal text), 1 to TOP_K_MAX."""
     if value is None or value == "":
         return TOP_K_DEFAULT
-    if isinstance(value, str) and value.strip().isdigit():
+    if isinstance(value, str) and value.isascii() and value.isdigit():
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= TOP_K_MAX:
         raise InputError(f"top_k must be an integer from 1 to {TOP_K_MAX}")

@@ -14,7 +14,11 @@ def register(app: Flask) -> None:
         if exc.code == 413:
             limit = app.config["MAX_CONTENT_LENGTH"]
             return json_error(f"request body too large: the limit is {limit // 1024} KiB", 413)
-        return json_error(exc.description or exc.name, exc.code or 500)
+        response, status = json_error(exc.description or exc.name, exc.code or 500)
+        for name, value in exc.get_headers():  # e.g. 405's Allow
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response, status
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):
