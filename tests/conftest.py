@@ -9,6 +9,7 @@ import pytest
 
 from model_training.data import load_mnist
 from tests.support import ARTIFACTS, Server
+from tests.postgres import postgres
 from webapp import create_app
 
 # Rate limits are off for the suite (tests hammer the app from one address); tests of the limits
@@ -39,6 +40,13 @@ def server():
     srv = Server()
     yield srv
     srv.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A real PostgreSQL server (installed with apt when missing) for the session: its URL."""
+    with postgres() as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

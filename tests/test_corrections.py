@@ -1,0 +1,197 @@
+"""`POST /api/corrections`, the database behind it and the `flask corrections` commands,
+on SQLite and on a real PostgreSQL server."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+import uuid
+from datetime import datetime, timedelta, timezone
+
+import numpy as np
+import pytest
+from alembic.script import ScriptDirectory
+from sqlalchemy import create_engine, inspect, text
+
+from model_training import canvas
+from recognition import PROJECT_ROOT, preprocess
+from tests.postgres import create_database
+from tests.support import bad_requests, data_url, free_port
+from webapp import create_app
+from webapp.database import MIGRATIONS
+
+COLUMNS = {"id", "pixels", "label", "answer", "confidence", "model", "created_at"}
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request, tmp_path) -> str:
+    """The URL of a new, empty database of each kind."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'corrections.sqlite3'}"
+    return create_database(request.getfixturevalue("postgres_url"), f"t_{uuid.uuid4().hex[:12]}")
+
+
+def make_app(url: str, **config):
+    return create_app({"TESTING": True, "DATABASE_URL": url, **config})
+
+
+def rows(url: str) -> list:
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            return connection.execute(text("SELECT * FROM corrections ORDER BY id")).mappings().all()
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def drawings(mnist) -> list[tuple[int, bytes]]:
+    """(label, PNG) for one MNIST test digit of each class, redrawn by pen on a canvas."""
+    _, (x_test, y_test) = mnist
+    return [(d, canvas.draw_digit(x_test[np.flatnonzero(y_test == d)[0]], canvas.Style())) for d in range(10)]
+
+
+def test_a_correction_keeps_what_the_model_saw_and_nothing_else(database, drawings):
+    app = make_app(database)
+    client = app.test_client()
+    label, png = drawings[4]
+    answered = client.post("/api/predict", json={"image": data_url(png)}).get_json()
+    response = client.post("/api/corrections", json={"image": data_url(png), "label": 9},
+                           headers={"X-Forwarded-For": "203.0.113.9", "User-Agent": "secret-agent"})
+    assert response.status_code == 201, response.get_json()
+    assert response.headers["Content-Type"] == "application/json"
+    (row,) = rows(database)
+    assert row["id"] == response.get_json()["id"]
+    assert set(row.keys()) == COLUMNS  # no address, no upload, no other field
+    assert bytes(row["pixels"]) == preprocess(png).tobytes()
+    assert row["label"] == 9
+    assert row["answer"] == answered["predictions"][0]["digit"] == label
+    assert row["confidence"] == pytest.approx(answered["predictions"][0]["confidence"], abs=1e-5)
+    assert row["model"].startswith("cnn.tflite@") and len(row["model"]) == len("cnn.tflite@") + 12
+    created = row["created_at"] if isinstance(row["created_at"], datetime) else datetime.fromisoformat(row["created_at"])
+    created = created if created.tzinfo else created.replace(tzinfo=timezone.utc)
+    assert abs(datetime.now(timezone.utc) - created) < timedelta(minutes=5)
+
+
+@pytest.mark.parametrize("label, stored", [(0, 0), (9, 9), ("7", 7), ("not_a_digit", 10)])
+def test_labels_digits_and_not_a_digit(tmp_path, drawings, label, stored):
+    url = f"sqlite:///{tmp_path / 'c.sqlite3'}"
+    response = make_app(url).test_client().post("/api/corrections", json={"image": data_url(drawings[2][1]), "label": label})
+    assert response.status_code == 201
+    assert [r["label"] for r in rows(url)] == [stored]
+
+
+@pytest.mark.parametrize("body", [{}, {"label": None}, {"label": 10}, {"label": -1}, {"label": "ten"}, {"label": 3.0},
+                                  {"label": True}, {"label": "not a digit"}, {"label": [3]}, {"label": "12"}])
+def test_a_missing_or_bad_label_is_400_and_nothing_is_kept(tmp_path, drawings, body):
+    url = f"sqlite:///{tmp_path / 'c.sqlite3'}"
+    response = make_app(url).test_client().post("/api/corrections", json={"image": data_url(drawings[2][1]), **body})
+    assert response.status_code == 400
+    assert "label" in response.get_json()["error"]
+    assert not inspect(create_engine(url)).has_table("corrections") or rows(url) == []
+
+
+def with_label(options: dict) -> dict:
+    """A bad request's body with a valid label added, in the body's own form."""
+    options = dict(options)
+    if isinstance(options.get("json"), dict):
+        options["json"] = {**options["json"], "label": 3}
+    elif isinstance(options.get("data"), dict):
+        options["data"] = {**options["data"], "label": "3"}
+    return options
+
+
+def test_every_body_predict_refuses_is_refused_the_same_way(tmp_path):
+    url = f"sqlite:///{tmp_path / 'c.sqlite3'}"
+    client = make_app(url).test_client()
+    for name, (status, options) in bad_requests().items():
+        predicted = client.post("/api/predict", **with_label(options))
+        corrected = client.post("/api/corrections", **with_label(bad_requests()[name][1]))
+        assert (predicted.status_code, corrected.status_code) == (status, status), name
+        assert corrected.get_json()["error"] and predicted.get_json()["error"], name
+    assert not inspect(create_engine(url)).has_table("corrections") or rows(url) == []
+
+
+def test_multipart_upload_with_a_label(tmp_path, drawings):
+    url = f"sqlite:///{tmp_path / 'c.sqlite3'}"
+    response = make_app(url).test_client().post(
+        "/api/corrections", data={"file": (io.BytesIO(drawings[5][1]), "five.png"), "label": "5"},
+        content_type="multipart/form-data")
+    assert response.status_code == 201
+    assert [r["label"] for r in rows(url)] == [5]
+
+
+def test_collecting_off_refuses_with_json_and_hides_the_option(tmp_path, drawings):
+    url = f"sqlite:///{tmp_path / 'c.sqlite3'}"
+    client = make_app(url, DIGITS_COLLECT=False).test_client()
+    response = client.post("/api/corrections", json={"image": data_url(drawings[1][1]), "label": 1})
+    assert response.status_code == 403
+    assert "DIGITS_COLLECT" in response.get_json()["error"]
+    assert 'id="correct"' not in client.get("/").get_data(as_text=True)
+    assert 'id="correct"' in make_app(url).test_client().get("/").get_data(as_text=True)
+    assert not os.path.exists(tmp_path / "c.sqlite3")
+
+
+@pytest.mark.parametrize("kind", ["sqlite missing folder", "sqlite read-only", "postgresql down"])
+def test_database_down_corrections_503_predictions_200(tmp_path, drawings, kind):
+    if kind == "sqlite missing folder":
+        url = f"sqlite:///{tmp_path / 'missing' / 'c.sqlite3'}"
+    elif kind == "sqlite read-only":
+        make_app(f"sqlite:///{tmp_path / 'c.sqlite3'}").test_client().post(
+            "/api/corrections", json={"image": data_url(drawings[1][1]), "label": 1})
+        url = f"sqlite:///file:{tmp_path / 'c.sqlite3'}?mode=ro&uri=true"
+    else:
+        url = f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/postgres"
+    client = make_app(url).test_client()
+    body = {"image": data_url(drawings[1][1]), "label": 7}
+    for _ in range(2):
+        response = client.post("/api/corrections", json=body)
+        assert response.status_code == 503
+        assert response.get_json()["error"].startswith("corrections cannot be stored")
+        assert client.post("/api/predict", json={"image": body["image"]}).status_code == 200
+
+
+def test_db_upgrade_creates_the_schema_from_an_empty_database(database):
+    done = subprocess.run([sys.executable, "-m", "flask", "--app", "webapp", "db", "upgrade"], cwd=PROJECT_ROOT,
+                          env={**os.environ, "DATABASE_URL": database}, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert {"corrections", "alembic_version"} <= set(inspect(create_engine(database)).get_table_names())
+    head = ScriptDirectory(str(MIGRATIONS)).get_current_head()
+    engine = create_engine(database)
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == head
+    engine.dispose()
+    assert rows(database) == []
+
+
+def test_the_first_correction_creates_the_schema_of_an_empty_database(database, drawings):
+    response = make_app(database).test_client().post("/api/corrections", json={"image": data_url(drawings[3][1]), "label": 3})
+    assert response.status_code == 201
+    assert {"corrections", "alembic_version"} <= set(inspect(create_engine(database)).get_table_names())
+
+
+def test_export_round_trip_and_stats(database, drawings, tmp_path):
+    app = make_app(database)
+    client = app.test_client()
+    sent = [(d, png) for d, png in drawings] + [("not_a_digit", drawings[8][1]), (1, drawings[7][1])]
+    ids = [client.post("/api/corrections", json={"image": data_url(png), "label": label}).get_json()["id"] for label, png in sent]
+    out = tmp_path / "export" / "corrections.npz"
+    result = app.test_cli_runner().invoke(args=["corrections", "export", str(out)])
+    assert result.exit_code == 0, result.output
+    with np.load(out) as npz:
+        assert npz["x_train"].shape == (11, 28, 28) and npz["x_train"].dtype == np.uint8
+        assert npz["y_train"].dtype == np.uint8
+        assert list(npz["y_train"]) == [d for d, _ in sent if d != "not_a_digit"]
+        assert list(npz["id_train"]) == [i for i, (d, _) in zip(ids, sent) if d != "not_a_digit"]
+        assert npz["x_not_a_digit"].shape == (1, 28, 28) and list(npz["id_not_a_digit"]) == [ids[10]]
+        assert np.array_equal(npz["x_not_a_digit"][0], preprocess(drawings[8][1]))
+        for image, (_, png) in zip(npz["x_train"], [s for s in sent if s[0] != "not_a_digit"]):
+            assert np.array_equal(image, preprocess(png))
+    stats = app.test_cli_runner().invoke(args=["corrections", "stats"])
+    assert stats.exit_code == 0, stats.output
+    lines = {line.split()[0]: line.split() for line in stats.output.splitlines()[1:]}
+    assert lines["1"][1] == "2" and lines["all"][1] == "12"
+    assert lines["not"][3] == "1"  # the model answered a digit for it: wrong
+    assert int(lines["all"][2]) >= 2  # the 7 labelled 1 and the 8 labelled "not a digit" at least

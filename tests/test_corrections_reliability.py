@@ -1,0 +1,131 @@
+"""No acknowledged correction is lost: many clients write through every gunicorn worker of a real
+`make run` server while one worker is killed; after a restart, the export holds every correction
+that was answered 201. On SQLite and on a real PostgreSQL server."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+
+from model_training import canvas
+from recognition import PROJECT_ROOT
+from tests.postgres import create_database
+from tests.support import Server, children, data_url
+
+pytestmark = pytest.mark.server
+
+CORRECTIONS = 300
+CLIENTS = 16
+KILL_AFTER = 100  # answers received before a worker is killed
+WORKERS = 3
+
+
+def post(url: str, body: dict) -> tuple[int, dict]:
+    request = urllib.request.Request(url + "/api/corrections", data=json.dumps(body).encode(),
+                                     headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, {}
+    except OSError:  # the connection died with the worker: not acknowledged
+        return 0, {}
+
+
+def workers_of(server: Server) -> list[int]:
+    """The gunicorn workers: children of the master, which is the child of `make`."""
+    return [pid for master in children(server.process.pid) for pid in children(master)]
+
+
+def wait_for_workers(server: Server, count: int, timeout: float = 60) -> list[int]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = workers_of(server)
+        if len(found) >= count:
+            return found
+        time.sleep(0.2)
+    raise AssertionError(f"expected {count} workers, found {workers_of(server)}")
+
+
+def send_while_killing_a_worker(server: Server, bodies: list[dict]) -> tuple[list[int], int]:
+    """Send every body from CLIENTS threads; SIGKILL one worker after KILL_AFTER answers.
+    Returns the ids answered 201 and the pid killed."""
+    victim = wait_for_workers(server, WORKERS)[0]
+    answered = 0
+    lock = threading.Lock()
+    kill_now = threading.Event()
+
+    def send(body: dict) -> tuple[int, dict]:
+        nonlocal answered
+        result = post(server.url, body)
+        with lock:
+            answered += 1
+            if answered == KILL_AFTER:
+                kill_now.set()
+        return result
+
+    with ThreadPoolExecutor(CLIENTS) as pool:
+        futures = [pool.submit(send, body) for body in bodies]
+        assert kill_now.wait(timeout=120), "the load never reached the kill point"
+        os.kill(victim, signal.SIGKILL)
+        results = [future.result() for future in futures]
+    statuses = {status for status, _ in results}
+    assert statuses <= {201, 0, 503}, statuses  # a dead connection or a refusal, never a false success
+    return [answer["id"] for status, answer in results if status == 201], victim
+
+
+def export(url: str, path) -> set[int]:
+    done = subprocess.run([sys.executable, "-m", "flask", "--app", "webapp", "corrections", "export", str(path)],
+                          cwd=PROJECT_ROOT, env={**os.environ, "DATABASE_URL": url}, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    with np.load(path) as npz:
+        return set(npz["id_train"].tolist()) | set(npz["id_not_a_digit"].tolist())
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_every_acknowledged_correction_survives_a_killed_worker_and_a_restart(kind, request, mnist, tmp_path):
+    if kind == "sqlite":
+        url = f"sqlite:///{tmp_path / 'corrections.sqlite3'}"
+    else:
+        url = create_database(request.getfixturevalue("postgres_url"), f"r_{uuid.uuid4().hex[:12]}")
+    _, (x_test, y_test) = mnist
+    drawings = [data_url(canvas.draw_digit(x_test[i], canvas.Style())) for i in range(20)]
+    bodies = [{"image": drawings[i % 20], "label": "not_a_digit" if i % 25 == 0 else int(y_test[i % 20])}
+              for i in range(CORRECTIONS)]
+    env = {"DATABASE_URL": url, "WEB_CONCURRENCY": str(WORKERS)}
+
+    server = Server(env=env, log_name=f"corrections-{kind}.log")
+    try:
+        acknowledged, killed = send_while_killing_a_worker(server, bodies)
+        replaced = wait_for_workers(server, WORKERS)
+        assert killed not in replaced  # gunicorn replaced the killed worker
+    finally:
+        server.stop()
+    assert len(acknowledged) >= CORRECTIONS * 0.8, f"only {len(acknowledged)} of {CORRECTIONS} answered 201"
+    assert len(set(acknowledged)) == len(acknowledged)
+
+    again = Server(env=env, log_name=f"corrections-{kind}-restart.log")
+    try:
+        status, answer = post(again.url, bodies[1])
+        assert status == 201
+    finally:
+        again.stop()
+
+    stored = export(url, tmp_path / "corrections.npz")
+    lost = set(acknowledged) - stored
+    print(f"{kind}: {len(acknowledged)} of {CORRECTIONS} answered 201 with worker {killed} killed; lost {len(lost)}")
+    assert not lost
+    assert answer["id"] in stored
