@@ -19,6 +19,7 @@ from recognition import preprocess
 from recognition.classifier import NOT_A_DIGIT
 from recognition.decode import decode_base64_image
 from recognition.errors import InputError
+from webapp import metrics
 from webapp.api import UnsupportedMediaType, classifier, parse_top_k, read_body, refusal
 from webapp.database import Correction, db, ensure_schema
 from webapp.errors import json_error
@@ -104,6 +105,7 @@ def create_correction():
         response, status = json_error("corrections cannot be stored right now; try again later", 503)
         response.headers["Retry-After"] = "30"
         return response, status
+    metrics.count_correction(NOT_A_DIGIT_LABEL if label == NOT_A_DIGIT else label)
     return jsonify(id=correction.id), 201
 
 
