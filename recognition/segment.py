@@ -2,13 +2,14 @@
 
 Flask-free, shared by the server, the command line and the evaluation. Data flows one way:
 
-    ink map -> work image -> pieces (connected ink, wide ones cut where little ink crosses)
+    ink map -> work image -> pieces (connected ink; wide marks cut along the path that crosses least ink)
     -> every plausible group of neighbouring pieces read by the classifier
     -> the grouping whose digits read best, left to right
 
 Strokes that do not touch (a 5's flag, a two-stroke 4, a 1's foot) are grouped back into one
 digit because together they read better than apart; digits that touch are split at the cut that
-lets each side read as a confident digit. Each group goes through the same MNIST recipe
+lets each side read as a confident digit: the cut follows the gap between them (a seam, as in
+seam carving), so digits that lean into each other or overlap a little come apart whole. Each group goes through the same MNIST recipe
 (`to_mnist`) as a single drawn digit, so both modes agree.
 """
 
@@ -33,7 +34,12 @@ CUT_MIN_WIDTH = 0.45  # only marks wider than this share of the line height are 
 CUT_MARGIN = 0.15  # cuts stay this share of the line height inside a mark
 CUT_SPACING = 0.2  # and this far apart
 CUT_MAX_INK = 1.6  # a cut crosses at most this many pen widths of ink
-MAX_JOIN_GAP = 0.05  # separate marks further apart than this share of the line height are never one digit
+CUT_SLANT = 0.25  # a cut's cost of one pixel of sideways drift, in pixels of ink crossed
+MAX_JOIN_GAP = 0.05  # separate marks further apart than this share of the line height are never one digit ...
+FRAGMENT = 0.5  # ... unless one is a fragment shorter than this share of the line height (a 5's flag)
+FRAGMENT_GAP = 0.3  # which may lie this share of the line height away
+DOT = 0.2  # a mark smaller than this share of the line height each way is a dot ...
+DOT_PENALTY = -1.0  # ... which may be left out of the number at this cost
 MAX_DIGIT_WIDTH = 1.2  # nor are pieces spanning more than this share of the line height
 SMALL_DIGIT = 0.4  # a digit alone shorter than this share of the line height is unlikely ...
 SMALL_PENALTY = -3.0  # ... by this much log-confidence
@@ -47,15 +53,20 @@ Scorer = Callable[[np.ndarray], np.ndarray]  # uint8 28x28 -> calibrated class p
 
 @dataclass(frozen=True)
 class Piece:
-    """Part of one connected mark: the columns [left, right) of component `label`, work pixels."""
+    """One connected mark, or one part of a mark that was cut: the pixels labelled `label`, in work pixels."""
 
     label: int
     left: int
     right: int
     top: int
     bottom: int
-    cut_left: bool = False  # whether the left edge is a cut through the mark
-    cut_right: bool = False
+    mark: int = 0  # the connected mark it belongs to
+    part: int = 0  # its place among the mark's parts, left to right
+    parts: int = 1  # how many parts the mark was cut into
+
+    @property
+    def height(self) -> int:
+        return self.bottom - self.top
 
     @property
     def centre(self) -> float:
@@ -81,6 +92,12 @@ class Work:
     offset: tuple[int, int]  # input x, y of the work image's top-left corner
     height: float  # line height in work pixels
     pen: float  # pen width in work pixels
+    labels_used: int = 0  # the largest label given so far
+
+    def next_label(self) -> int:
+        """A label no mark or piece uses yet, for a part of a cut mark."""
+        self.labels_used += 1
+        return self.labels_used
 
 
 def prepare(ink: np.ndarray) -> tuple[Work, list[Piece]]:
@@ -111,7 +128,7 @@ def prepare(ink: np.ndarray) -> tuple[Work, list[Piece]]:
     marks = [i for i in marks if not _is_speck(stats[i], largest, height)]
     if len(marks) > MAX_PIECES:
         raise TooManyDigitsError(f"too many separate marks: write a number of at most {MAX_DIGITS} digits")
-    work = Work(crop, labels, factor, (left, top), height, max(1.0, stroke_width(mask > 0)))
+    work = Work(crop, labels, factor, (left, top), height, max(1.0, stroke_width(mask > 0)), count - 1)
     pieces = [piece for i in marks for piece in _cut(work, i, stats[i])]
     return work, sorted(pieces, key=lambda p: p.centre)[:MAX_PIECES]
 
@@ -123,37 +140,65 @@ def _is_speck(stat: np.ndarray, largest: int, height: float) -> bool:
 
 
 def _cut(work: Work, label: int, stat: np.ndarray) -> list[Piece]:
-    """One mark as pieces: whole, or split at the columns where little enough ink crosses it."""
+    """One mark as pieces: whole, or split along the seams that cross little enough ink."""
     x, y, w, h = (int(stat[k]) for k in (cv2.CC_STAT_LEFT, cv2.CC_STAT_TOP, cv2.CC_STAT_WIDTH, cv2.CC_STAT_HEIGHT))
+    whole = [Piece(label, x, x + w, y, y + h, mark=label)]
     if w <= CUT_MIN_WIDTH * work.height:
-        return [Piece(label, x, x + w, y, y + h)]
-    mine = work.labels[y:y + h, x:x + w] == label
-    cuts = _cut_columns(mine.sum(axis=0).astype(np.float32), work)
-    edges = [0, *cuts, w]
+        return whole
+    region = work.labels[y:y + h, x:x + w]
+    mine = region == label
+    seams = _seams(mine, work)
+    if not seams:
+        return whole
+    columns = np.arange(w)[None, :]
+    bounds = [np.zeros(h, int), *seams, np.full(h, w)]
     pieces = []
-    for a, b in zip(edges, edges[1:]):
-        rows = np.flatnonzero(mine[:, a:b].any(axis=1))
-        if rows.size:
-            pieces.append(Piece(label, x + a, x + b, y + int(rows[0]), y + int(rows[-1]) + 1, a > 0, b < w))
+    for part, (a, b) in enumerate(zip(bounds, bounds[1:])):
+        inside = mine & (columns >= a[:, None]) & (columns < b[:, None])
+        rows, cols = np.flatnonzero(inside.any(axis=1)), np.flatnonzero(inside.any(axis=0))
+        if rows.size == 0:
+            continue
+        sub = label if part == 0 else work.next_label()
+        region[inside] = sub
+        pieces.append(Piece(sub, x + int(cols[0]), x + int(cols[-1]) + 1, y + int(rows[0]), y + int(rows[-1]) + 1,
+                            mark=label, part=part, parts=len(bounds) - 1))
     return pieces
 
 
-def _cut_columns(profile: np.ndarray, work: Work) -> list[int]:
-    """Columns, left to right, at local minima of the ink crossing a mark, thin enough to cut."""
-    smooth = np.convolve(profile, np.ones(3, np.float32) / 3, mode="same")
+def _seams(mine: np.ndarray, work: Work) -> list[np.ndarray]:
+    """Top-to-bottom paths through a mark, left to right, each crossing at most CUT_MAX_INK pen widths of ink.
+
+    A dynamic programme over rows (as seam carving does) finds, for every bottom column, the path
+    from the top that crosses least ink, drifting sideways at a small cost; each path is given as
+    its column on every row.
+    """
+    h, w = mine.shape
+    cost = mine.astype(np.float32)
+    total = cost[0].copy()
+    moves = np.zeros((h, w), np.int8)
+    for row in range(1, h):
+        left = np.concatenate([[np.inf], total[:-1]]) + CUT_SLANT
+        right = np.concatenate([total[1:], [np.inf]]) + CUT_SLANT
+        options = np.stack([left, total, right])
+        moves[row] = np.argmin(options, axis=0) - 1
+        total = options[moves[row] + 1, np.arange(w)] + cost[row]
     margin = max(1, int(CUT_MARGIN * work.height))
-    inner = np.arange(margin, len(profile) - margin)
+    spacing = max(1, int(CUT_SPACING * work.height))
+    inner = np.arange(margin, w - margin)
     if inner.size == 0:
         return []
-    low = smooth[inner] <= CUT_MAX_INK * work.pen
-    minima = (smooth[inner] <= smooth[inner - 1]) & (smooth[inner] <= smooth[inner + 1])
-    candidates = sorted(inner[low & minima], key=lambda c: smooth[c])
-    spacing = max(1, int(CUT_SPACING * work.height))
-    chosen: list[int] = []
-    for c in candidates:
-        if all(abs(c - d) >= spacing for d in chosen):
-            chosen.append(int(c))
-    return sorted(chosen)
+    low = total[inner] <= CUT_MAX_INK * work.pen
+    minima = (total[inner] <= total[inner - 1]) & (total[inner] <= total[inner + 1])
+    seams: list[np.ndarray] = []
+    for end in sorted(inner[low & minima], key=lambda c: total[c]):
+        path = np.empty(h, int)
+        path[-1] = end
+        for row in range(h - 1, 0, -1):
+            path[row - 1] = path[row] + moves[row, path[row]]
+        middle = float(path.mean())
+        if margin <= middle < w - margin and all(abs(middle - other.mean()) >= spacing for other in seams):
+            seams.append(path)
+    return sorted(seams, key=lambda path: float(path.mean()))
 
 
 def group_image(work: Work, group: list[Piece]) -> tuple[np.ndarray, tuple[int, int, int, int]]:
@@ -166,6 +211,14 @@ def group_image(work: Work, group: list[Piece]) -> tuple[np.ndarray, tuple[int, 
     return np.where(mask, work.ink[top:bottom, left:right], 0).astype(np.uint8), (left, top, right, bottom)
 
 
+def _is_fragment(piece: Piece, height: float) -> bool:
+    return piece.height < FRAGMENT * height
+
+
+def _is_dot(piece: Piece, height: float) -> bool:
+    return max(piece.height, piece.right - piece.left) < DOT * height
+
+
 def _joinable(group: list[Piece], height: float) -> bool:
     """Whether pieces are close and narrow enough together to be one digit."""
     if len(group) == 1:
@@ -173,19 +226,20 @@ def _joinable(group: list[Piece], height: float) -> bool:
     if max(p.right for p in group) - min(p.left for p in group) > MAX_DIGIT_WIDTH * height:
         return False
     ordered = sorted(group, key=lambda p: p.left)
-    reach = ordered[0].right
+    reach, small = ordered[0].right, _is_fragment(ordered[0], height)
     for p in ordered[1:]:
-        if p.left - reach > MAX_JOIN_GAP * height:
+        gap = FRAGMENT_GAP if small or _is_fragment(p, height) else MAX_JOIN_GAP
+        if p.left - reach > gap * height:
             return False
-        reach = max(reach, p.right)
+        reach, small = max(reach, p.right), _is_fragment(p, height)
     return True
 
 
 def _cuts_used(group: list[Piece]) -> int:
-    """How many of the group's edges are cuts through a mark whose other side is not in the group."""
-    inner = {(p.label, p.left) for p in group} & {(p.label, p.right) for p in group}
-    return sum((p.cut_left and (p.label, p.left) not in inner) + (p.cut_right and (p.label, p.right) not in inner)
-               for p in group)
+    """How many cuts through a mark separate a piece of the group from a neighbour outside it."""
+    members = {(p.mark, p.part) for p in group}
+    return sum((p.part > 0 and (p.mark, p.part - 1) not in members) +
+               (p.part < p.parts - 1 and (p.mark, p.part + 1) not in members) for p in group)
 
 
 class Reader:
@@ -194,6 +248,10 @@ class Reader:
     def __init__(self, work: Work, pieces: list[Piece], probabilities: Scorer):
         self.work, self.pieces, self.probabilities = work, pieces, probabilities
         self.cache: dict[tuple[int, int], tuple[float, np.ndarray, np.ndarray] | None] = {}
+
+    def is_dot(self, i: int) -> bool:
+        """Whether piece i is a dot, which may be left out of the number."""
+        return _is_dot(self.pieces[i], self.work.height)
 
     def read(self, i: int, j: int) -> tuple[float, np.ndarray, np.ndarray] | None:
         """Score, 28x28 image and probabilities of pieces i..j-1 as one digit; None if they cannot be one."""
@@ -230,8 +288,9 @@ def best_grouping(reader: Reader) -> list[tuple[int, int]]:
     best = [0.0] + [-np.inf] * n
     back = [0] * (n + 1)
     for j in range(1, n + 1):
-        if reader.read(j - 1, j) is None and best[j - 1] > best[j]:
-            best[j], back[j] = best[j - 1], -(j - 1) - 1  # an unreadable piece is left out
+        skip = 0.0 if reader.read(j - 1, j) is None else DOT_PENALTY if reader.is_dot(j - 1) else -np.inf
+        if best[j - 1] + skip > best[j]:
+            best[j], back[j] = best[j - 1] + skip, -(j - 1) - 1  # an unreadable piece or a dot is left out
         for i in range(max(0, j - MAX_GROUP), j):
             if best[i] == -np.inf:
                 continue

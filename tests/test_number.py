@@ -27,6 +27,8 @@ SEVEN = [[[5, 4], [21, 4], [11, 25]]]
 SEVEN_WITH_BAR = [[[5, 4], [21, 4], [11, 25]], [[9, 15], [20, 15]]]
 FIVE = [[[19, 4], [9, 4]], [[9, 8], [8, 13], [14, 12], [19, 15], [19, 20], [15, 24], [8, 23]]]
 FOUR = [[[9, 3], [6, 16], [21, 16]], [[17, 9], [17, 26]]]
+TWO_WITH_TAIL_APART = [[[7, 8], [12, 4], [18, 6], [18, 12], [8, 25], [16, 25]], [[19, 25], [25, 23]]]
+DOT = [[[14, 24], [14.4, 24.2]]]
 
 
 def write(digits: list[list[list[list[float]]]], gap: float = 8, pen: float = 0.012, side: int = 800) -> bytes:
@@ -111,6 +113,21 @@ def test_ones_beside_sevens(client, strokes, text):
     for gap in (4, 12):
         response = post_number(client, write(strokes, gap=gap))
         assert response.status_code == 200 and response.json["number"] == text, (gap, response.json)
+
+
+def test_a_fragment_apart_from_its_digit_is_kept_with_it(client):
+    """The end of a 2's base lifted and drawn a little apart is part of the 2, not a digit of its own."""
+    png = write([TWO_WITH_TAIL_APART, SEVEN])
+    assert components(png) == 3, "the test drawing should have the tail apart"
+    response = post_number(client, png)
+    assert response.status_code == 200 and response.json["number"] == "27", response.json
+
+
+def test_a_dot_between_digits_is_left_out(client):
+    png = write([ONE, DOT, SEVEN, DOT, FOUR])
+    assert components(png) == 5
+    response = post_number(client, png)
+    assert response.status_code == 200 and response.json["number"] == "174", response.json
 
 
 def test_a_wide_gap_separates_digits_and_nothing_is_lost(client):
