@@ -1,7 +1,8 @@
 """From a decoded image to an ink map: uint8 (h, w), 0 where there is no ink, 255 full ink.
 
 Reads the three ways a canvas comes (transparent background, white background with dark ink,
-dark background with light ink) and any bit depth or palette.
+dark background with light ink) and any bit depth or palette. A photo of paper, told from a
+canvas by its background (a canvas's is flat, a photo's never is), goes to `recognition.photo`.
 """
 
 from __future__ import annotations
@@ -11,6 +12,12 @@ import numpy as np
 from PIL import Image
 
 from recognition.errors import EmptyDrawingError
+from recognition.photo import photo_ink
+
+PHOTO_MIN_SIDE = 100  # smaller images are never photos
+FLAT_TOLERANCE = 2  # grey levels: a canvas's background is this close to its border's median ...
+FLAT_BORDER = 0.9  # ... along at least this share of its border ...
+FLAT_SHARE = 0.5  # ... and over at least this share of the image (JPEG included); a photo's never is
 
 
 def ink_map(image: Image.Image) -> np.ndarray:
@@ -33,9 +40,23 @@ def ink_map(image: Image.Image) -> np.ndarray:
     if gray.size == 0:
         raise EmptyDrawingError("the image is empty")
     background = int(np.median(_border(gray)))
+    if is_photo(gray, background):
+        return photo_ink(np.asarray(image if image.mode == "RGB" else image.convert("RGB")))
     if background >= 128:
         return cv2.subtract(np.full_like(gray, background), gray)  # dark ink on a light background
     return cv2.subtract(gray, np.full_like(gray, background))  # light ink on a dark background
+
+
+def is_photo(gray: np.ndarray, background: int) -> bool:
+    """Whether a grey image is a photo rather than a canvas export: large, and its background not
+    flat (a photo's paper has noise, texture and uneven light; a canvas's background has none)."""
+    if min(gray.shape) < PHOTO_MIN_SIDE:
+        return False
+    if float((np.abs(_border(gray).astype(np.int16) - background) <= FLAT_TOLERANCE).mean()) < FLAT_BORDER:
+        return True
+    step = max(1, int(np.sqrt(gray.size / 250_000)))  # a sample of at most about 250,000 pixels is enough
+    sample = gray[::step, ::step].astype(np.int16)
+    return float((np.abs(sample - background) <= FLAT_TOLERANCE).mean()) < FLAT_SHARE
 
 
 def _border(image: np.ndarray) -> np.ndarray:

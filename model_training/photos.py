@@ -1,0 +1,290 @@
+"""Synthetic phone photos of digits written on paper, one condition at a time, and their accuracy.
+
+    python -m model_training.photos --count 100 [--grid saved_model/report/photos.png]
+
+MNIST training-split digits that training held out for validation are traced to pen paths and
+inked on generated paper at phone-photo sizes under one condition each (shadow, gradient light,
+ruled or squared paper, blue ink, pencil, tilt, the table at an edge, heavy JPEG, or none), then
+read through the serving path (`recognition.preprocess` and the shipped model). Canvas drawings
+of the same digits are read too, for comparison.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from model_training.canvas import layout, pen_paths, random_style, render, to_png, Style
+
+CONDITIONS = ("plain", "shadow", "gradient light", "ruled paper", "grid paper", "blue ink", "pencil",
+              "tilt", "table edge", "heavy JPEG")
+SIZES = ((1600, 1200), (2048, 1536), (1280, 960))  # (width, height) of the photos, landscape or portrait
+TWELVE_MP = (4032, 3024)
+BLACK_INK = (0.16, 0.15, 0.17)  # light transmitted by each ink, RGB
+BLUE_INK = (0.15, 0.22, 0.62)
+PENCIL = (0.45, 0.45, 0.47)
+
+
+def _smooth_noise(rng: np.random.Generator, shape: tuple[int, int], cells: int) -> np.ndarray:
+    """Smooth random field in about [-1, 1]: `cells` random values a side, upsampled."""
+    small = rng.uniform(-1, 1, (cells, cells)).astype(np.float32)
+    return cv2.resize(small, shape[::-1], interpolation=cv2.INTER_CUBIC)
+
+
+def _paper(rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
+    """Off-white paper, RGB float32 in [0, 1], with a faint uneven texture."""
+    tint = rng.uniform(0.86, 0.97) + np.array([0.01, 0.0, -0.02], np.float32) + rng.uniform(-0.015, 0.015, 3).astype(np.float32)
+    texture = 1 + 0.015 * _smooth_noise(rng, shape, 12)[..., None]
+    return np.clip(tint * texture, 0, 1)
+
+
+def _rule(paper: np.ndarray, rng: np.random.Generator, spacing: float, vertical: bool, colour,
+          start: float | None = None) -> None:
+    """Print straight lines `spacing` pixels apart across the paper (the first at `start`), in place."""
+    h, w = paper.shape[:2]
+    layer = np.zeros((h, w), np.uint8)
+    thickness = max(1, int(round(min(h, w) * rng.uniform(0.0015, 0.003))))
+    start = rng.uniform(0, spacing) if start is None else start
+    for pos in np.arange(start, w if vertical else h, spacing):
+        a, b = ((pos, 0), (pos, h)) if vertical else ((0, pos), (w, pos))
+        cv2.line(layer, (int(a[0] * 16), int(a[1] * 16)), (int(b[0] * 16), int(b[1] * 16)), 255, thickness, cv2.LINE_AA, 4)
+    alpha = layer.astype(np.float32)[..., None] / 255
+    paper *= 1 - alpha * (1 - np.asarray(colour, np.float32))
+
+
+def _aspect(paths) -> float:
+    """A drawing's width over its longest side."""
+    points = np.concatenate(paths)
+    extent = points.max(axis=0) - points.min(axis=0)
+    return float(extent[0] / max(extent.max(), 1e-6))
+
+
+def _ink(paths, shape: tuple[int, int], rng: np.random.Generator, height: float, pen: float,
+         centre: tuple[float, float]) -> np.ndarray:
+    """The strokes as coverage in [0, 1]: `height` and `pen` in pixels, `centre` as (x, y) fractions."""
+    h, w = shape
+    side = max(h, w)
+    style = Style(canvas=side, size=height / side, center=(centre[0] * w / side, centre[1] * h / side))
+    layer = np.zeros((h, w), np.uint8)
+    for p in layout(paths, style):
+        pts = np.round(p * 16).astype(np.int32).reshape(-1, 1, 2)
+        cv2.polylines(layer, [np.concatenate([pts, pts]) if len(pts) == 1 else pts], False, 255,
+                      max(1, int(round(pen))), cv2.LINE_AA, 4)
+    return layer.astype(np.float32) / 255
+
+
+def _table(rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
+    """A wooden or grey table top, RGB float32."""
+    h, w = shape
+    base = np.array(rng.choice([(0.45, 0.30, 0.18), (0.60, 0.45, 0.30), (0.35, 0.35, 0.37)]), np.float32)
+    grain = cv2.resize(rng.uniform(-1, 1, (h // 40 + 2, 3)).astype(np.float32), (w, h), interpolation=cv2.INTER_CUBIC)
+    return np.clip(base * (1 + 0.08 * grain[..., None]), 0, 1)
+
+
+def _warp(image: np.ndarray, rng: np.random.Generator, degrees: float) -> np.ndarray:
+    """A camera held a little askew: a small rotation and keystone, the frame kept full."""
+    h, w = image.shape[:2]
+    angle = np.deg2rad(rng.uniform(-degrees, degrees))
+    corners = np.float32([[0, 0], [w, 0], [w, h], [0, h]]) - [w / 2, h / 2]
+    rotation = np.float32([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    keystone = 1 + rng.uniform(-0.06, 0.06) * np.float32([[-1], [-1], [1], [1]])
+    target = (corners * 1.25 * keystone) @ rotation.T + [w / 2, h / 2]  # zoom in: no empty corners
+    matrix = cv2.getPerspectiveTransform((corners + [w / 2, h / 2]).astype(np.float32), target.astype(np.float32))
+    return cv2.warpPerspective(image, matrix, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+
+
+def photo(paths, condition: str, rng: np.random.Generator, size: tuple[int, int] | None = None,
+          heights: list[float] | None = None) -> bytes:
+    """A JPEG photo of pen `paths` (one drawing, 28x28 coordinates) written on paper under `condition`.
+
+    `heights` (fractions of the shorter side) place several drawings in a row: then `paths` is a list
+    of drawings, a whole number."""
+    if condition not in CONDITIONS:
+        raise ValueError(f"unknown condition {condition!r}; expected one of {CONDITIONS}")
+    width, height = size or SIZES[rng.integers(len(SIZES))]
+    if size is None and rng.random() < 0.3:
+        width, height = height, width
+    shape, short = (height, width), min(width, height)
+    image = _paper(rng, shape)
+    digit_height = short * rng.uniform(0.25, 0.5)
+    if condition == "ruled paper":
+        _rule(image, rng, digit_height * rng.uniform(0.7, 1.1), False, (0.62, 0.76, 0.92))
+        if rng.random() < 0.5:
+            _rule(image, rng, 2 * width, True, (0.92, 0.45, 0.45), width * rng.uniform(0.1, 0.3))  # the margin
+    elif condition == "grid paper":
+        spacing = digit_height * rng.uniform(0.3, 0.55)
+        colour = rng.choice([(0.62, 0.72, 0.88), (0.66, 0.66, 0.68)])
+        _rule(image, rng, spacing, False, colour)
+        _rule(image, rng, spacing, True, colour)
+    drawings = [paths] if heights is None else paths
+    sizes = [digit_height] if heights is None else [h * short for h in heights]
+    widths = [s * _aspect(d) for d, s in zip(drawings, sizes)]
+    gap = 0.3 * max(sizes)  # digits of a number are written this far apart
+    x = 0.5 - (sum(widths) + gap * (len(widths) - 1)) / width / 2 + rng.uniform(-0.05, 0.05)
+    y = 0.5 + rng.uniform(-0.1, 0.1)
+    coverage = np.zeros(shape, np.float32)
+    pen_share = rng.uniform(0.04, 0.08) if condition == "pencil" else rng.uniform(0.05, 0.1)
+    for drawing, h, w in zip(drawings, sizes, widths):
+        centre = (x + w / 2 / width, y + rng.uniform(-0.02, 0.02))
+        coverage = np.maximum(coverage, _ink(drawing, shape, rng, h, pen_share * max(sizes), centre))
+        x += (w + gap) / width
+    ink = BLUE_INK if condition == "blue ink" else PENCIL if condition == "pencil" else BLACK_INK
+    if condition == "pencil":
+        coverage *= np.clip(rng.uniform(0.55, 1.0, shape) * (1 + 0.2 * _smooth_noise(rng, shape, 8)), 0, 1).astype(np.float32)
+    image *= 1 - coverage[..., None] * (1 - np.asarray(ink, np.float32))
+    if condition == "tilt":
+        image = _warp(image, rng, 10)
+    elif condition == "table edge":
+        image = _table_edge(image, rng)
+    light = 1 - 0.06 * _smooth_noise(rng, shape, 3)
+    if condition == "shadow":
+        light *= _shadow(rng, shape)
+    elif condition == "gradient light":
+        yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
+        angle = rng.uniform(0, 2 * np.pi)
+        ramp = (np.cos(angle) * xx / width + np.sin(angle) * yy / height)
+        ramp = (ramp - ramp.min()) / (ramp.max() - ramp.min())
+        light *= 1 - rng.uniform(0.35, 0.5) * ramp
+    image *= light[..., None]
+    return _camera(image, rng, heavy=condition == "heavy JPEG")
+
+
+def _shadow(rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
+    """A soft-edged shadow (a hand or a phone) over part of the sheet, as a light factor."""
+    h, w = shape
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    angle = rng.uniform(0, 2 * np.pi)
+    distance = (np.cos(angle) * (xx - w / 2) + np.sin(angle) * (yy - h / 2)) / min(h, w) - rng.uniform(-0.15, 0.15)
+    softness = rng.uniform(0.03, 0.1)
+    inside = 1 / (1 + np.exp(-distance / softness * 4))
+    return 1 - rng.uniform(0.3, 0.5) * inside
+
+
+def _table_edge(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """The sheet moved so the table shows along one or two edges, with the sheet's soft shadow."""
+    h, w = image.shape[:2]
+    mask = np.zeros((h, w), np.float32)
+    left, top = int(w * rng.uniform(0.05, 0.2)), int(h * rng.uniform(0.05, 0.2))
+    box = np.float32([[left, top], [w + 10, top], [w + 10, h + 10], [left, h + 10]])
+    if rng.random() < 0.5:  # one edge only
+        box[:2, 1] = -10
+    slant = rng.uniform(-0.03, 0.03) * h
+    box[0, 0] += slant
+    box[3, 0] -= slant
+    cv2.fillPoly(mask, [np.round(box * 16).astype(np.int32)], 1.0, cv2.LINE_AA, 4)
+    shadow = cv2.GaussianBlur(mask, (0, 0), min(h, w) * 0.01)
+    table = _table(rng, (h, w)) * (1 - 0.35 * shadow[..., None])
+    return image * mask[..., None] + table * (1 - mask[..., None])
+
+
+def _camera(image: np.ndarray, rng: np.random.Generator, heavy: bool = False) -> bytes:
+    """Lens blur, sensor noise and JPEG encoding: the photo as a phone stores it."""
+    short = min(image.shape[:2])
+    image = cv2.GaussianBlur(image, (0, 0), short * rng.uniform(0.0004, 0.0008))
+    noise = rng.normal(0, 0.03 if heavy else rng.uniform(0.005, 0.015), image.shape[:2] + (1,)).astype(np.float32)
+    image = np.clip((image + noise) * 255 + 0.5, 0, 255).astype(np.uint8)
+    quality = int(rng.integers(10, 25) if heavy else rng.integers(80, 93))
+    ok, buffer = cv2.imencode(".jpg", cv2.cvtColor(image, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, quality])
+    if not ok:
+        raise RuntimeError("JPEG encoding failed")
+    return buffer.tobytes()
+
+
+def digit_photo(digit: np.ndarray, condition: str, rng: np.random.Generator, size: tuple[int, int] | None = None) -> bytes:
+    """An MNIST digit written on paper and photographed under `condition`, as JPEG bytes."""
+    return photo(pen_paths(digit), condition, rng, size)
+
+
+def number_photo(digits: np.ndarray, rng: np.random.Generator, condition: str = "plain",
+                 size: tuple[int, int] | None = None) -> bytes:
+    """MNIST digits written in a row on paper (a whole number), photographed, as JPEG bytes."""
+    share = min(0.3, 0.9 / len(digits))  # the number fits across the photo
+    heights = [share * rng.uniform(0.9, 1.1) for _ in digits]
+    return photo([pen_paths(d) for d in digits], condition, rng, size or (1600, 1200), heights)
+
+
+def odd_photos(rng: np.random.Generator) -> dict[str, bytes]:
+    """Photos with no writing: all paper, all table, a blank sheet on the table, a ruled blank sheet."""
+    shape = (900, 1200)
+    paper, lined = _paper(rng, shape), _paper(rng, shape)
+    _rule(lined, rng, 60, False, (0.62, 0.76, 0.92))
+    return {
+        "all paper": _camera(paper * (1 - 0.3 * (_smooth_noise(rng, shape, 2) + 1) / 2)[..., None], rng),
+        "all table": _camera(_table(rng, shape), rng),
+        "blank sheet on the table": _camera(_table_edge(_paper(rng, shape), rng) * _shadow(rng, shape)[..., None], rng),
+        "blank ruled sheet": _camera(lined, rng),
+    }
+
+
+def evaluate(count: int, seed: int = 0) -> dict[str, float]:
+    """Accuracy per condition (and on canvas drawings) over `count` validation digits each."""
+    from model_training.calibrate import validation_digits
+    from recognition import DEFAULT_MODEL, preprocess
+    from recognition.classifier import Classifier
+    from recognition.errors import InputError
+
+    classifier = Classifier(DEFAULT_MODEL)
+    _, x_val, y_val = validation_digits()
+    picks = np.random.default_rng(seed).choice(len(x_val), count, replace=False)
+    results = {}
+    for condition in ("canvas",) + CONDITIONS:
+        rng = np.random.default_rng([seed, len(results)])
+        right = 0
+        for index in picks:
+            paths = pen_paths(x_val[index])
+            data = to_png(render(paths, random_style(rng))) if condition == "canvas" else photo(paths, condition, rng)
+            try:
+                right += classifier.answer(preprocess(data), 1).predictions[0].digit == y_val[index]
+            except InputError:
+                pass
+        results[condition] = right / count
+    return results
+
+
+def sample_grid(path: Path, seed: int = 1) -> None:
+    """One photo per condition (reduced) above what the serving path made of it: a picture for the report."""
+    from PIL import Image
+
+    from model_training.calibrate import validation_digits
+    from recognition import preprocess
+    from recognition.decode import open_image
+
+    _, x_val, _ = validation_digits()
+    rng = np.random.default_rng(seed)
+    tiles = []
+    for i, condition in enumerate(CONDITIONS):
+        data = photo(pen_paths(x_val[i]), condition, rng, (800, 600))
+        top = np.asarray(open_image(data).convert("RGB").resize((200, 150)))
+        seen = cv2.resize(preprocess(data), (150, 150), interpolation=cv2.INTER_NEAREST)
+        bottom = np.full((150, 200, 3), 255, np.uint8)
+        bottom[:, 25:175] = seen[..., None]
+        tile = np.concatenate([top, bottom])
+        cv2.putText(tile, condition, (4, 290), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (255, 0, 0), 1, cv2.LINE_AA)
+        tiles.append(np.pad(tile, ((4, 4), (4, 4), (0, 0)), constant_values=255))
+    rows = [np.concatenate(tiles[i:i + 5], axis=1) for i in (0, 5)]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(np.concatenate(rows)).save(path, optimize=True)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--count", type=int, default=100, help="digits per condition")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--grid", type=Path, help="also write a sample grid image here")
+    args = parser.parse_args(argv)
+    start = time.perf_counter()
+    results = evaluate(args.count, args.seed)
+    print(f"{'condition':<16}accuracy ({args.count} validation digits each)")
+    for condition, accuracy in results.items():
+        print(f"{condition:<16}{accuracy:.1%}")
+    print(f"({time.perf_counter() - start:.0f} s)")
+    if args.grid:
+        sample_grid(args.grid)
+
+
+if __name__ == "__main__":
+    main()
