@@ -13,27 +13,12 @@ from collections import Counter
 
 import numpy as np
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
 from model_training import canvas
+from tests.scrape import scrape, value
 from tests.support import HASH_SIGN, STAR, bad_requests, children, data_url, held_back_digits
 
 pytestmark = pytest.mark.server
-
-Samples = dict[tuple[str, frozenset], float]
-
-
-def scrape(url: str) -> Samples:
-    with urllib.request.urlopen(url + "/metrics", timeout=10) as response:
-        assert response.headers["Content-Type"].startswith("text/plain")
-        text = response.read().decode()
-    return {(s.name, frozenset(s.labels.items())): s.value
-            for family in text_string_to_metric_families(text) for s in family.samples}
-
-
-def value(samples: Samples, name: str, **labels: str) -> float:
-    return samples.get((name, frozenset(labels.items())), 0.0)
-
 
 def post(url: str, path: str, body: bytes, content_type: str = "application/json") -> tuple[int, dict]:
     request = urllib.request.Request(url + path, data=body, headers={"Content-Type": content_type})
@@ -64,6 +49,8 @@ def test_metrics_count_what_every_worker_answered(server, mnist):
         answers["not_a_digit" if body["not_a_digit"] else str(body["predictions"][0]["digit"])] += 1
         uncertain += body["uncertain"]
     for name, (status, kwargs) in bad_requests().items():
+        if status == 413:
+            continue  # a client still sending when refused may see a reset instead: test_hostile_input's business
         if "json" in kwargs:
             code, _ = post(server.url, "/api/predict", json.dumps(kwargs["json"]).encode())
         elif isinstance(kwargs.get("data"), bytes):
