@@ -98,16 +98,18 @@ def _warp(image: np.ndarray, rng: np.random.Generator, degrees: float) -> np.nda
 
 
 def photo(paths, condition: str, rng: np.random.Generator, size: tuple[int, int] | None = None,
-          heights: list[float] | None = None) -> bytes:
+          heights: list[float] | None = None, quality: int | None = None) -> bytes:
     """A JPEG photo of pen `paths` (one drawing, 28x28 coordinates) written on paper under `condition`.
 
     `heights` (fractions of the shorter side) place several drawings in a row: then `paths` is a list
     of drawings, a whole number."""
     if condition not in CONDITIONS:
         raise ValueError(f"unknown condition {condition!r}; expected one of {CONDITIONS}")
-    width, height = size or SIZES[rng.integers(len(SIZES))]
+    width, height = out_width, out_height = size or SIZES[rng.integers(len(SIZES))]
     if size is None and rng.random() < 0.3:
-        width, height = height, width
+        width, height = out_width, out_height = height, width
+    while width * height > 4_000_000:  # a scene this large is made at half size and enlarged: faster
+        width, height = width // 2, height // 2
     shape, short = (height, width), min(width, height)
     image = _paper(rng, shape)
     digit_height = short * rng.uniform(0.25, 0.5)
@@ -150,7 +152,7 @@ def photo(paths, condition: str, rng: np.random.Generator, size: tuple[int, int]
         ramp = (ramp - ramp.min()) / (ramp.max() - ramp.min())
         light *= 1 - rng.uniform(0.35, 0.5) * ramp
     image *= light[..., None]
-    return _camera(image, rng, heavy=condition == "heavy JPEG")
+    return _camera(image, rng, heavy=condition == "heavy JPEG", quality=quality, size=(out_width, out_height))
 
 
 def _shadow(rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
@@ -181,22 +183,27 @@ def _table_edge(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return image * mask[..., None] + table * (1 - mask[..., None])
 
 
-def _camera(image: np.ndarray, rng: np.random.Generator, heavy: bool = False) -> bytes:
-    """Lens blur, sensor noise and JPEG encoding: the photo as a phone stores it."""
-    short = min(image.shape[:2])
-    image = cv2.GaussianBlur(image, (0, 0), short * rng.uniform(0.0004, 0.0008))
-    noise = rng.normal(0, 0.03 if heavy else rng.uniform(0.005, 0.015), image.shape[:2] + (1,)).astype(np.float32)
-    image = np.clip((image + noise) * 255 + 0.5, 0, 255).astype(np.uint8)
-    quality = int(rng.integers(10, 25) if heavy else rng.integers(80, 93))
+def _camera(image: np.ndarray, rng: np.random.Generator, heavy: bool = False, quality: int | None = None,
+            size: tuple[int, int] | None = None) -> bytes:
+    """Lens blur, enlargement to `size`, sensor noise and JPEG encoding (at `quality`, or a phone's
+    usual): the photo as stored."""
+    image = cv2.GaussianBlur(image, (0, 0), min(image.shape[:2]) * rng.uniform(0.0004, 0.0008))
+    if size is not None and size != image.shape[1::-1]:
+        image = cv2.resize(image, size, interpolation=cv2.INTER_LINEAR)
+    image *= 255
+    image += rng.standard_normal(image.shape[:2], dtype=np.float32)[..., None] * (255 * (0.03 if heavy else rng.uniform(0.005, 0.015)))
+    image = np.clip(image, 0, 255, out=image).astype(np.uint8)
+    quality = quality or int(rng.integers(10, 25) if heavy else rng.integers(80, 93))
     ok, buffer = cv2.imencode(".jpg", cv2.cvtColor(image, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, quality])
     if not ok:
         raise RuntimeError("JPEG encoding failed")
     return buffer.tobytes()
 
 
-def digit_photo(digit: np.ndarray, condition: str, rng: np.random.Generator, size: tuple[int, int] | None = None) -> bytes:
+def digit_photo(digit: np.ndarray, condition: str, rng: np.random.Generator, size: tuple[int, int] | None = None,
+                quality: int | None = None) -> bytes:
     """An MNIST digit written on paper and photographed under `condition`, as JPEG bytes."""
-    return photo(pen_paths(digit), condition, rng, size)
+    return photo(pen_paths(digit), condition, rng, size, quality=quality)
 
 
 def number_photo(digits: np.ndarray, rng: np.random.Generator, condition: str = "plain",

@@ -18,6 +18,7 @@ import numpy as np
 
 from model_training import canvas
 from recognition import PROJECT_ROOT
+from webapp import config_from_env
 
 ARTIFACTS = PROJECT_ROOT / "tests" / "artifacts"
 
@@ -110,6 +111,11 @@ def blank_png() -> bytes:
     return canvas.to_png(np.full((300, 300, 4), 255, np.uint8))
 
 
+def over_the_limit() -> int:
+    """A body size over the server's limit (DIGITS_MAX_BYTES, or its default): the limit plus 1 MiB."""
+    return config_from_env()["MAX_CONTENT_LENGTH"] + 1024 * 1024
+
+
 def bad_requests() -> dict[str, tuple[int, dict]]:
     """Bad requests by name, with the status each gets; new upload streams on every call."""
     return {
@@ -130,8 +136,8 @@ def bad_requests() -> dict[str, tuple[int, dict]]:
         "multipart without file": (400, dict(data={"other": "x"}, content_type="multipart/form-data")),
         "multipart not an image": (400, dict(data={"file": (io.BytesIO(b"GIF89a-nope"), "x.gif")},
                                              content_type="multipart/form-data")),
-        "body over the limit": (413, dict(data=b"x" * (3 * 1024 * 1024), content_type="application/json")),
-        "upload over the limit": (413, dict(data={"file": (io.BytesIO(b"\x89PNG" + b"\0" * 3_000_000), "big.png")},
+        "body over the limit": (413, dict(data=b"x" * over_the_limit(), content_type="application/json")),
+        "upload over the limit": (413, dict(data={"file": (io.BytesIO(b"\x89PNG" + b"\0" * over_the_limit()), "big.png")},
                                             content_type="multipart/form-data")),
         "wrong content type": (415, dict(data=b"image=abc", content_type="text/plain")),
     }

@@ -15,7 +15,7 @@ import pytest
 
 from model_training import canvas
 from model_training.canvas import Style
-from tests.support import data_url, held_back_digits
+from tests.support import data_url, held_back_digits, over_the_limit
 
 pytestmark = pytest.mark.server
 
@@ -172,7 +172,7 @@ def test_slow_clients_do_not_hold_the_server(server, real_digits):
 
 def test_bodies_over_the_limit_over_http(server, real_digits):
     pngs, answers = real_digits
-    big = b'{"image": "' + b"A" * (3 * 1024 * 1024) + b'"}'
+    big = b'{"image": "' + b"A" * over_the_limit() + b'"}'
     status, body = request(server.port, "POST", "/api/predict", big, {"Content-Type": "application/json"})
     assert status == 413 and "error" in json.loads(body)
     chunks = (big[i:i + 65536] for i in range(0, len(big), 65536))

@@ -14,7 +14,7 @@ from PIL import Image
 
 from model_training import canvas
 from model_training.canvas import Style
-from tests.support import bomb_png, data_url, held_back_digits
+from tests.support import bomb_png, data_url, held_back_digits, over_the_limit
 
 SECONDS = 2.0  # every hostile request is answered within this
 
@@ -202,13 +202,13 @@ def test_wrong_content_types(client, seven, content_type):
 
 
 def test_bodies_over_the_limit(client):
-    big = b"{" + b" " * (3 * 1024 * 1024) + b"}"
+    big = b"{" + b" " * over_the_limit() + b"}"
     assert_json_error(post(client, data=big, content_type="application/json"), 413)
 
 
 def test_chunked_bodies_over_the_limit(client):
     """No Content-Length: the limit still holds for a body streamed in chunks."""
-    big = io.BytesIO(b'{"image": "' + b"A" * (3 * 1024 * 1024) + b'"}')
+    big = io.BytesIO(b'{"image": "' + b"A" * over_the_limit() + b'"}')
     response = post(client, input_stream=big, content_type="application/json",
                     headers={"Transfer-Encoding": "chunked"}, environ_overrides={"wsgi.input_terminated": True})
     assert_json_error(response, 413)

@@ -22,6 +22,8 @@ from webapp import limits, metrics, openapi
 
 __all__ = ["PROJECT_ROOT", "create_app"]
 
+DEFAULT_MAX_BYTES = 10 * 1024 * 1024  # a phone photo straight from the camera (3-6 MB JPEG), even as base64 JSON
+
 
 class InMemoryRequest(Request):
     """A request whose uploads stay in memory: client data is never written to disk.
@@ -38,7 +40,7 @@ def config_from_env() -> dict[str, Any]:
     """Settings read from the environment (DIGITS_MODEL, DIGITS_MAX_BYTES)."""
     return {
         "MODEL_PATH": os.environ.get("DIGITS_MODEL", str(DEFAULT_MODEL)),
-        "MAX_CONTENT_LENGTH": int(os.environ.get("DIGITS_MAX_BYTES", 2 * 1024 * 1024)),
+        "MAX_CONTENT_LENGTH": int(os.environ.get("DIGITS_MAX_BYTES", DEFAULT_MAX_BYTES)),
     }
 
 
