@@ -30,7 +30,7 @@ WORK_HEIGHT = 160  # the ink is reduced until its height is at most this, for sp
 MAX_GROUP = 4  # at most this many pieces make one digit
 SPECK_AREA = 0.02  # marks under this share of the largest mark's area ...
 SPECK_SIZE = 0.12  # ... and under this share of the line height are specks, dropped
-CUT_MIN_WIDTH = 0.45  # only marks wider than this share of the line height are cut
+CUT_MIN_WIDTH = 0.7  # only marks wider than this share of the line height are cut (two digits at least)
 CUT_MARGIN = 0.15  # cuts stay this share of the line height inside a mark
 CUT_SPACING = 0.2  # and this far apart
 CUT_MAX_INK = 1.6  # a cut crosses at most this many pen widths of ink
@@ -174,31 +174,44 @@ def _seams(mine: np.ndarray, work: Work) -> list[np.ndarray]:
     """
     h, w = mine.shape
     cost = mine.astype(np.float32)
-    total = cost[0].copy()
-    moves = np.zeros((h, w), np.int8)
+    totals = np.empty((h, w), np.float32)
+    totals[0] = cost[0]
     for row in range(1, h):
-        left = np.concatenate([[np.inf], total[:-1]]) + CUT_SLANT
-        right = np.concatenate([total[1:], [np.inf]]) + CUT_SLANT
-        options = np.stack([left, total, right])
-        moves[row] = np.argmin(options, axis=0) - 1
-        total = options[moves[row] + 1, np.arange(w)] + cost[row]
+        above = totals[row - 1]
+        best = above.copy()
+        np.minimum(best[1:], above[:-1] + CUT_SLANT, out=best[1:])
+        np.minimum(best[:-1], above[1:] + CUT_SLANT, out=best[:-1])
+        totals[row] = best + cost[row]
+    last = totals[-1]
     margin = max(1, int(CUT_MARGIN * work.height))
     spacing = max(1, int(CUT_SPACING * work.height))
     inner = np.arange(margin, w - margin)
     if inner.size == 0:
         return []
-    low = total[inner] <= CUT_MAX_INK * work.pen
-    minima = (total[inner] <= total[inner - 1]) & (total[inner] <= total[inner + 1])
+    low = last[inner] <= CUT_MAX_INK * work.pen
+    minima = (last[inner] <= last[inner - 1]) & (last[inner] <= last[inner + 1])
+    ends = inner[low & minima]
+    ends = ends[np.argsort(last[ends], kind="stable")]
     seams: list[np.ndarray] = []
-    for end in sorted(inner[low & minima], key=lambda c: total[c]):
-        path = np.empty(h, int)
-        path[-1] = end
-        for row in range(h - 1, 0, -1):
-            path[row - 1] = path[row] + moves[row, path[row]]
+    for path in _trace_seams(totals, ends).T:
         middle = float(path.mean())
         if margin <= middle < w - margin and all(abs(middle - other.mean()) >= spacing for other in seams):
             seams.append(path)
     return sorted(seams, key=lambda path: float(path.mean()))
+
+
+def _trace_seams(totals: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """The paths ending at bottom columns `ends`, followed back up through the programme's totals: (h, len(ends))."""
+    h, w = totals.shape
+    padded = np.pad(totals, ((0, 0), (1, 1)), constant_values=np.inf)
+    slant = np.array([CUT_SLANT, 0.0, CUT_SLANT], np.float32)
+    paths = np.empty((h, len(ends)), int)
+    paths[-1] = ends
+    for row in range(h - 1, 0, -1):
+        columns = paths[row]
+        options = padded[row - 1, columns[:, None] + np.arange(3)] + slant
+        paths[row - 1] = columns + np.argmin(options, axis=1) - 1
+    return paths
 
 
 def group_image(work: Work, group: list[Piece]) -> tuple[np.ndarray, tuple[int, int, int, int]]:
