@@ -23,6 +23,7 @@ import numpy as np
 
 from recognition.errors import EmptyDrawingError, InputError, TooManyDigitsError
 from recognition.mnist_recipe import INK_THRESHOLD, MIN_CONTRAST, stroke_width, to_mnist
+from recognition.seams import seams
 
 MAX_DIGITS = 20  # a number has 1 to MAX_DIGITS digits
 MAX_PIECES = 4 * MAX_DIGITS  # more separate marks than this are refused before any reading
@@ -31,10 +32,6 @@ MAX_GROUP = 4  # at most this many pieces make one digit
 SPECK_AREA = 0.02  # marks under this share of the largest mark's area ...
 SPECK_SIZE = 0.12  # ... and under this share of the line height are specks, dropped
 CUT_MIN_WIDTH = 0.7  # only marks wider than this share of the line height are cut (two digits at least)
-CUT_MARGIN = 0.15  # cuts stay this share of the line height inside a mark
-CUT_SPACING = 0.2  # and this far apart
-CUT_MAX_INK = 1.6  # a cut crosses at most this many pen widths of ink
-CUT_SLANT = 0.25  # a cut's cost of one pixel of sideways drift, in pixels of ink crossed
 MAX_JOIN_GAP = 0.05  # separate marks further apart than this share of the line height are never one digit ...
 FRAGMENT = 0.5  # ... unless one is a fragment shorter than this share of the line height (a 5's flag)
 FRAGMENT_GAP = 0.3  # which may lie this share of the line height away
@@ -147,11 +144,11 @@ def _cut(work: Work, label: int, stat: np.ndarray) -> list[Piece]:
         return whole
     region = work.labels[y:y + h, x:x + w]
     mine = region == label
-    seams = _seams(mine, work)
-    if not seams:
+    cuts = seams(mine, work.height, work.pen)
+    if not cuts:
         return whole
     columns = np.arange(w)[None, :]
-    bounds = [np.zeros(h, int), *seams, np.full(h, w)]
+    bounds = [np.zeros(h, int), *cuts, np.full(h, w)]
     pieces = []
     for part, (a, b) in enumerate(zip(bounds, bounds[1:])):
         inside = mine & (columns >= a[:, None]) & (columns < b[:, None])
@@ -163,55 +160,6 @@ def _cut(work: Work, label: int, stat: np.ndarray) -> list[Piece]:
         pieces.append(Piece(sub, x + int(cols[0]), x + int(cols[-1]) + 1, y + int(rows[0]), y + int(rows[-1]) + 1,
                             mark=label, part=part, parts=len(bounds) - 1))
     return pieces
-
-
-def _seams(mine: np.ndarray, work: Work) -> list[np.ndarray]:
-    """Top-to-bottom paths through a mark, left to right, each crossing at most CUT_MAX_INK pen widths of ink.
-
-    A dynamic programme over rows (as seam carving does) finds, for every bottom column, the path
-    from the top that crosses least ink, drifting sideways at a small cost; each path is given as
-    its column on every row.
-    """
-    h, w = mine.shape
-    cost = mine.astype(np.float32)
-    totals = np.empty((h, w), np.float32)
-    totals[0] = cost[0]
-    for row in range(1, h):
-        above = totals[row - 1]
-        best = above.copy()
-        np.minimum(best[1:], above[:-1] + CUT_SLANT, out=best[1:])
-        np.minimum(best[:-1], above[1:] + CUT_SLANT, out=best[:-1])
-        totals[row] = best + cost[row]
-    last = totals[-1]
-    margin = max(1, int(CUT_MARGIN * work.height))
-    spacing = max(1, int(CUT_SPACING * work.height))
-    inner = np.arange(margin, w - margin)
-    if inner.size == 0:
-        return []
-    low = last[inner] <= CUT_MAX_INK * work.pen
-    minima = (last[inner] <= last[inner - 1]) & (last[inner] <= last[inner + 1])
-    ends = inner[low & minima]
-    ends = ends[np.argsort(last[ends], kind="stable")]
-    seams: list[np.ndarray] = []
-    for path in _trace_seams(totals, ends).T:
-        middle = float(path.mean())
-        if margin <= middle < w - margin and all(abs(middle - other.mean()) >= spacing for other in seams):
-            seams.append(path)
-    return sorted(seams, key=lambda path: float(path.mean()))
-
-
-def _trace_seams(totals: np.ndarray, ends: np.ndarray) -> np.ndarray:
-    """The paths ending at bottom columns `ends`, followed back up through the programme's totals: (h, len(ends))."""
-    h, w = totals.shape
-    padded = np.pad(totals, ((0, 0), (1, 1)), constant_values=np.inf)
-    slant = np.array([CUT_SLANT, 0.0, CUT_SLANT], np.float32)
-    paths = np.empty((h, len(ends)), int)
-    paths[-1] = ends
-    for row in range(h - 1, 0, -1):
-        columns = paths[row]
-        options = padded[row - 1, columns[:, None] + np.arange(3)] + slant
-        paths[row - 1] = columns + np.argmin(options, axis=1) - 1
-    return paths
 
 
 def group_image(work: Work, group: list[Piece]) -> tuple[np.ndarray, tuple[int, int, int, int]]:
