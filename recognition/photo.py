@@ -35,23 +35,22 @@ def photo_ink(rgb: np.ndarray) -> np.ndarray:
 
     All zeros when the photo holds no writing (blank paper, only the table)."""
     rgb = _shrink(rgb, WORK_SIDE)
-    gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
     light, paper = _light_and_paper(rgb)
-    absorbed = np.clip(1.0 - gray / np.maximum(light, 1.0), 0.0, 1.0)
-    absorbed[~paper] = 0.0
-    strongest = float(cv2.medianBlur((absorbed * 255).astype(np.uint8), 3).max()) / 255
-    if strongest < MIN_INK:
+    absorbed = 255 - cv2.divide(gray, np.maximum(light, 1), scale=255)  # 255: absorbs all the paper's light
+    absorbed = cv2.bitwise_and(absorbed, paper.astype(np.uint8) * 255)
+    strongest = int(cv2.medianBlur(absorbed, 3).max())
+    if strongest < MIN_INK * 255:
         return np.zeros(gray.shape, np.uint8)
-    core = absorbed >= max(MIN_INK, CORE * strongest)
-    soft = absorbed >= max(MIN_INK / 2, EDGE * strongest)
+    core = absorbed >= max(MIN_INK * 255, CORE * strongest)
+    soft = absorbed >= max(MIN_INK * 255 / 2, EDGE * strongest)
     lines = _printed_lines(soft, absorbed, strongest)
     if lines is not None:
         core = _remove_lines(core, lines)
         soft &= ~lines | core
     core = _keep_marks(core, paper)
-    reach = cv2.dilate(core.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))) > 0
-    ink = np.where(reach & soft, np.minimum(absorbed / strongest, 1.0), 0.0)
-    return (ink * 255 + 0.5).astype(np.uint8)
+    reach = cv2.dilate(core.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5)))
+    return cv2.bitwise_and(cv2.convertScaleAbs(absorbed, alpha=255 / strongest), (reach & soft).astype(np.uint8) * 255)
 
 
 def _shrink(image: np.ndarray, side: int) -> np.ndarray:
@@ -65,7 +64,7 @@ def _shrink(image: np.ndarray, side: int) -> np.ndarray:
 
 
 def _light_and_paper(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The paper's light at every pixel (float32 grey level) and where the paper is (bool, its
+    """The paper's light at every pixel (uint8 grey level) and where the paper is (bool, its
     edge excluded), from a reduced copy closed with a kernel wider than any stroke."""
     h, w = rgb.shape[:2]
     small = _shrink(rgb, LIGHT_SIDE)
@@ -84,10 +83,10 @@ def _light_and_paper(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     paper = cv2.erode(paper, cv2.getStructuringElement(cv2.MORPH_RECT, (margin, margin)),
                       borderType=cv2.BORDER_CONSTANT, borderValue=0) > 0
     grey = cv2.cvtColor(background, cv2.COLOR_RGB2GRAY)
-    return cv2.resize(grey, (w, h), interpolation=cv2.INTER_LINEAR).astype(np.float32), paper
+    return cv2.resize(grey, (w, h), interpolation=cv2.INTER_LINEAR), paper
 
 
-def _printed_lines(soft: np.ndarray, absorbed: np.ndarray, strongest: float) -> np.ndarray | None:
+def _printed_lines(soft: np.ndarray, absorbed: np.ndarray, strongest: int) -> np.ndarray | None:
     """A mask of the printed lines (long, straight, thinner and lighter than the writing), or None."""
     h, w = soft.shape
     short = min(h, w)
@@ -150,5 +149,4 @@ def _keep_marks(core: np.ndarray, paper: np.ndarray) -> np.ndarray:
     areas = stats[:, cv2.CC_STAT_AREA].copy()
     areas[0] = 0
     areas[touching] = 0
-    keep = np.flatnonzero(areas >= max(4, SPECK_SHARE * areas.max(initial=0)))
-    return np.isin(labels, keep)
+    return (areas >= max(4, SPECK_SHARE * areas.max(initial=0)))[labels]
