@@ -18,7 +18,7 @@ from recognition import DEFAULT_MODEL, PROJECT_ROOT
 from recognition.classifier import Classifier
 from webapp import api, errors, number_api, pages, security
 from webapp import corrections_api, corrections_cli, database
-from webapp import limits, metrics, openapi
+from webapp import explain_api, limits, metrics, openapi
 
 __all__ = ["PROJECT_ROOT", "create_app"]
 
@@ -56,6 +56,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(number_api.bp)
+    app.register_blueprint(explain_api.bp)
     database.init_app(app)
     corrections_api.register(app)
     corrections_cli.register(app)
