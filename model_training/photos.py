@@ -1,6 +1,6 @@
 """Synthetic phone photos of digits written on paper, one condition at a time, and their accuracy.
 
-    python -m model_training.photos --count 100 [--grid saved_model/report/photos.png]
+    python -m model_training.photos --count 100 [--conditions shadow pencil ...]
 
 MNIST training-split digits that training held out for validation are traced to pen paths and
 inked on generated paper at phone-photo sizes under one condition each (shadow, gradient light,
@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import time
-from pathlib import Path
 
 import cv2
 import numpy as np
@@ -228,9 +227,9 @@ def odd_photos(rng: np.random.Generator) -> dict[str, bytes]:
     }
 
 
-def accuracy(condition: str, count: int, seed: int = 0) -> float:
-    """Share of `count` validation digits read right when photographed under `condition` ("canvas":
-    drawn on a canvas of a random style instead), through the serving path."""
+def readings(condition: str, count: int, seed: int = 0) -> np.ndarray:
+    """Whether each of `count` validation digits is read right when photographed under `condition`
+    ("canvas": drawn on a canvas of a random style instead), through the serving path."""
     from model_training.calibrate import validation_digits
     from recognition import DEFAULT_MODEL, preprocess
     from recognition.classifier import Classifier
@@ -240,56 +239,55 @@ def accuracy(condition: str, count: int, seed: int = 0) -> float:
     _, x_val, y_val = validation_digits()
     picks = np.random.default_rng(seed).choice(len(x_val), count, replace=False)
     rng = np.random.default_rng([seed, (("canvas",) + CONDITIONS).index(condition)])
-    right = 0
-    for index in picks:
+    right = np.zeros(count, bool)
+    for n, index in enumerate(picks):
         paths = pen_paths(x_val[index])
         data = to_png(render(paths, random_style(rng))) if condition == "canvas" else photo(paths, condition, rng)
         try:
-            right += classifier.answer(preprocess(data), 1).predictions[0].digit == y_val[index]
+            right[n] = classifier.answer(preprocess(data), 1).predictions[0].digit == y_val[index]
+        except InputError:
+            pass
+    return right
+
+
+def number_readings(count: int, seed: int = 0) -> float:
+    """Share of `count` photographed numbers (2 to 4 validation digits, plain or ruled paper) read
+    entirely right by /api/number's reader."""
+    from model_training.calibrate import validation_digits
+    from recognition import DEFAULT_MODEL, read_ink
+    from recognition.classifier import Classifier
+    from recognition.errors import InputError
+    from recognition.number import read_number
+
+    classifier = Classifier(DEFAULT_MODEL)
+    _, x_val, y_val = validation_digits()
+    rng = np.random.default_rng([seed, 99])
+    right = 0
+    for n in range(count):
+        picks = rng.choice(len(x_val), int(rng.integers(2, 5)), replace=False)
+        data = number_photo(x_val[picks], rng, ("plain", "ruled paper")[n % 2])
+        try:
+            right += read_number(classifier, read_ink(data)).number == "".join(str(d) for d in y_val[picks])
         except InputError:
             pass
     return right / count
-
-
-def sample_grid(path: Path, seed: int = 1) -> None:
-    """One photo per condition (reduced) above what the serving path made of it: a picture for the report."""
-    from PIL import Image
-
-    from model_training.calibrate import validation_digits
-    from recognition import preprocess
-    from recognition.decode import open_image
-
-    _, x_val, _ = validation_digits()
-    rng = np.random.default_rng(seed)
-    tiles = []
-    for i, condition in enumerate(CONDITIONS):
-        data = photo(pen_paths(x_val[i]), condition, rng, (800, 600))
-        top = np.asarray(open_image(data).convert("RGB").resize((200, 150)))
-        seen = cv2.resize(preprocess(data), (150, 150), interpolation=cv2.INTER_NEAREST)
-        bottom = np.full((150, 200, 3), 255, np.uint8)
-        bottom[:, 25:175] = seen[..., None]
-        tile = np.concatenate([top, bottom])
-        cv2.putText(tile, condition, (4, 290), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (255, 0, 0), 1, cv2.LINE_AA)
-        tiles.append(np.pad(tile, ((4, 4), (4, 4), (0, 0)), constant_values=255))
-    rows = [np.concatenate(tiles[i:i + 5], axis=1) for i in (0, 5)]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(np.concatenate(rows)).save(path, optimize=True)
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--count", type=int, default=100, help="digits per condition")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--grid", type=Path, help="also write a sample grid image here")
-    parser.add_argument("--conditions", nargs="+", choices=("canvas",) + CONDITIONS, help="only these (default: all)")
+    parser.add_argument("--conditions", nargs="+", choices=CONDITIONS, help="only these (default: all)")
     args = parser.parse_args(argv)
     start = time.perf_counter()
-    print(f"{'condition':<16}accuracy ({args.count} validation digits each)", flush=True)
-    for condition in args.conditions or ("canvas",) + CONDITIONS:
-        print(f"{condition:<16}{accuracy(condition, args.count, args.seed):.1%}", flush=True)
+    canvas = readings("canvas", args.count, args.seed)
+    print(f"{args.count} validation digits each; the second figure counts only the digits whose canvas drawing reads right")
+    print(f"{'canvas':<16}{canvas.mean():.1%}", flush=True)
+    for condition in args.conditions or CONDITIONS:
+        right = readings(condition, args.count, args.seed)
+        print(f"{condition:<16}{right.mean():.1%}   {right[canvas].mean():.1%}", flush=True)
+    print(f"{'numbers':<16}{number_readings(max(1, args.count // 5), args.seed):.1%} of {max(1, args.count // 5)} whole numbers")
     print(f"({time.perf_counter() - start:.0f} s)")
-    if args.grid:
-        sample_grid(args.grid)
 
 
 if __name__ == "__main__":
