@@ -17,7 +17,7 @@ from webapp import PROJECT_ROOT, openapi
 
 pytestmark = pytest.mark.server
 
-MAX_EXAMPLES = 40  # per operation and phase: about 15 s on 2 cores
+MAX_EXAMPLES = 30  # per operation and phase: about 20-30 s on 2 cores
 UNDESCRIBED = {"/api/openapi.json", "/api/docs"}  # the description and its page describe the others
 
 
