@@ -117,14 +117,21 @@ def test_one_clients_limit_is_counted_across_both_replicas(stack):
     assert sum(refused) == 30 and min(refused) > 0, f"both replicas refuse from the shared count: {refused}"
 
 
+def corrections_counted(replica: Server) -> float:
+    samples = scrape(replica.url)
+    return sum(value(samples, "digits_corrections_stored_total", label=str(label)) for label in range(10))
+
+
 def test_corrections_from_both_replicas_are_in_one_export(stack, tmp_path):
     before = [answered(r, "/api/corrections", "201") for r in stack.replicas]
+    counted_before = sum(corrections_counted(r) for r in stack.replicas)
     client = Client(stack.port, "127.0.0.4")
     for label in range(20):
         status, _, answer = client.post("/api/corrections", correction(label % 10))
         assert status == 201, answer
     stored = [answered(r, "/api/corrections", "201") - b for r, b in zip(stack.replicas, before)]
     assert min(stored) > 0, stored
+    assert sum(corrections_counted(r) for r in stack.replicas) - counted_before == 20
     export = tmp_path / "corrections.npz"
     result = subprocess.run([sys.executable, "-m", "flask", "--app", "webapp", "corrections", "export", str(export)],
                             cwd=PROJECT_ROOT, env={**os.environ, "DATABASE_URL": stack.database},
