@@ -13,14 +13,14 @@ from datetime import datetime, timedelta, timezone
 import numpy as np
 import pytest
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import create_engine, event, inspect, text
 
 from model_training import canvas
 from recognition import PROJECT_ROOT, preprocess
 from tests.postgres import create_database
 from tests.support import bad_requests, data_url, free_port
 from webapp import create_app
-from webapp.database import MIGRATIONS
+from webapp.database import MIGRATIONS, db
 
 COLUMNS = {"id", "pixels", "label", "answer", "confidence", "model", "created_at"}
 
@@ -151,6 +151,23 @@ def test_database_down_corrections_503_predictions_200(tmp_path, drawings, kind)
         assert response.status_code == 503
         assert response.get_json()["error"].startswith("corrections cannot be stored")
         assert client.post("/api/predict", json={"image": body["image"]}).status_code == 200
+
+
+def test_a_full_database_answers_503_and_predictions_go_on(tmp_path, drawings):
+    app = make_app(f"sqlite:///{tmp_path / 'c.sqlite3'}")
+    client = app.test_client()
+    body = {"image": data_url(drawings[6][1]), "label": 6}
+    assert client.post("/api/corrections", json=body).status_code == 201
+    with app.app_context():
+        engine = db.engine
+        with engine.connect() as connection:
+            pages = connection.exec_driver_sql("PRAGMA page_count").scalar_one()
+        # SQLite's own size limit, set on every new connection: the file may not grow any more.
+        event.listen(engine, "connect", lambda dbapi, _: dbapi.execute(f"PRAGMA max_page_count={pages}"))
+        engine.dispose()
+    statuses = {client.post("/api/corrections", json=body).status_code for _ in range(20)}
+    assert statuses == {201, 503} or statuses == {503}, statuses
+    assert client.post("/api/predict", json={"image": body["image"]}).status_code == 200
 
 
 def test_db_upgrade_creates_the_schema_from_an_empty_database(database):
