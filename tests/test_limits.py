@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support import bad_requests
+from tests.support import bad_requests, free_port
 from webapp import create_app
 
 LIMIT = "5 per minute"
@@ -54,6 +54,12 @@ def test_forwarded_addresses_are_ignored_unless_proxies_are_trusted():
     assert proxied == [400] * 8, "behind a trusted proxy each forwarded client has its own count"
     flood = [send(behind_proxy, "127.0.0.1", **{"X-Forwarded-For": "192.0.2.99"}).status_code for _ in range(7)]
     assert flood == [400] * 5 + [429] * 2
+
+
+def test_unreachable_redis_falls_back_to_counting_in_memory():
+    client = limited_app(RATELIMIT_STORAGE_URI=f"redis://127.0.0.1:{free_port()}/0").test_client()
+    assert [send(client).status_code for _ in range(7)] == [400] * 5 + [429] * 2
+    assert client.get("/healthz").status_code == 200
 
 
 def test_bad_settings_are_refused_at_start():

@@ -2,7 +2,8 @@
 
 `DIGITS_RATE_LIMIT` sets the limits ("20 per second; 600 per minute" by default, generous for a
 person drawing; `off` disables them, as load benchmarks do). Counts live in each worker's memory
-unless `RATELIMIT_STORAGE_URI` (e.g. `redis://host:6379`) makes workers and replicas share them.
+unless `RATELIMIT_STORAGE_URI` (e.g. `redis://host:6379`) makes workers and replicas share them;
+while that storage is unreachable, each worker counts in memory again and nothing is refused for it.
 The client is the connection's address; `DIGITS_TRUSTED_PROXIES` (the number of proxies in front)
 lets Werkzeug's ProxyFix take it from `X-Forwarded-For` instead, and only then.
 """
@@ -47,7 +48,9 @@ def register(app: Flask) -> Limiter | None:
     if limits.lower() in ("off", ""):
         return None
     app.config.setdefault("RATELIMIT_STORAGE_URI", os.environ.get("RATELIMIT_STORAGE_URI", "memory://"))
-    app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)  # storage down: serve rather than fail
+    app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)  # storage down: serve rather than fail,
+    app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)  # counting in memory meanwhile
+    app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK", limits)
     limiter = Limiter(get_remote_address, app=app, application_limits=[limits], key_prefix="digits")
 
     @limiter.request_filter
