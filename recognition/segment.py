@@ -37,6 +37,7 @@ FRAGMENT = 0.5  # ... unless one is a fragment shorter than this share of the li
 FRAGMENT_GAP = 0.3  # which may lie this share of the line height away
 DOT = 0.2  # a mark smaller than this share of the line height each way is a dot ...
 DOT_PENALTY = -1.0  # ... which may be left out of the number at this cost
+STRAY_PENALTY = -2.0  # a fragment that reads as no digit (a stray stroke) may be left out at this cost
 MAX_DIGIT_WIDTH = 1.2  # nor are pieces spanning more than this share of the line height
 SMALL_DIGIT = 0.4  # a digit alone shorter than this share of the line height is unlikely ...
 SMALL_PENALTY = -3.0  # ... by this much log-confidence
@@ -45,6 +46,7 @@ CUT_PENALTY = -1.2  # each cut through a mark costs this much: a split must read
 WIDE = 1.1  # a digit wider than this share of its height (at least most of the line's) ...
 WIDE_PENALTY = -1.5  # ... costs this much per unit of extra width
 
+NOT_A_DIGIT = 10  # the class of "not a digit" in the probabilities
 Scorer = Callable[[np.ndarray], np.ndarray]  # uint8 28x28 -> calibrated class probabilities
 
 
@@ -210,9 +212,18 @@ class Reader:
         self.work, self.pieces, self.probabilities = work, pieces, probabilities
         self.cache: dict[tuple[int, int], tuple[float, np.ndarray, np.ndarray] | None] = {}
 
-    def is_dot(self, i: int) -> bool:
-        """Whether piece i is a dot, which may be left out of the number."""
-        return _is_dot(self.pieces[i], self.work.height)
+    def skip_cost(self, i: int) -> float:
+        """What leaving piece i out of the number costs: nothing if it cannot be read, a little if
+        it is a dot or a fragment that reads as no digit (a stray stroke), else it cannot be left out."""
+        found = self.read(i, i + 1)
+        if found is None:
+            return 0.0
+        piece, height = self.pieces[i], self.work.height
+        if _is_dot(piece, height):
+            return DOT_PENALTY
+        if _is_fragment(piece, height) and len(found[2]) > NOT_A_DIGIT and found[2][NOT_A_DIGIT] >= 0.5:
+            return STRAY_PENALTY
+        return -np.inf
 
     def read(self, i: int, j: int) -> tuple[float, np.ndarray, np.ndarray] | None:
         """Score, 28x28 image and probabilities of pieces i..j-1 as one digit; None if they cannot be one."""
@@ -249,9 +260,9 @@ def best_grouping(reader: Reader) -> list[tuple[int, int]]:
     best = [0.0] + [-np.inf] * n
     back = [0] * (n + 1)
     for j in range(1, n + 1):
-        skip = 0.0 if reader.read(j - 1, j) is None else DOT_PENALTY if reader.is_dot(j - 1) else -np.inf
+        skip = reader.skip_cost(j - 1)
         if best[j - 1] + skip > best[j]:
-            best[j], back[j] = best[j - 1] + skip, -(j - 1) - 1  # an unreadable piece or a dot is left out
+            best[j], back[j] = best[j - 1] + skip, -(j - 1) - 1  # the piece is left out
         for i in range(max(0, j - MAX_GROUP), j):
             if best[i] == -np.inf:
                 continue

@@ -17,7 +17,7 @@ import pytest
 from model_training import canvas, numbers
 from model_training.canvas import Style
 from recognition import read_ink
-from tests.support import bad_requests, bomb_png, data_url
+from tests.support import HASH_SIGN, bad_requests, bomb_png, data_url
 from webapp import PROJECT_ROOT
 
 # Digits as pen strokes in 28x28 space, several made of strokes that do not touch.
@@ -29,6 +29,7 @@ FIVE = [[[19, 4], [9, 4]], [[9, 8], [8, 13], [14, 12], [19, 15], [19, 20], [15, 
 FOUR = [[[9, 3], [6, 16], [21, 16]], [[17, 9], [17, 26]]]
 TWO_WITH_TAIL_APART = [[[7, 8], [12, 4], [18, 6], [18, 12], [8, 25], [16, 25]], [[19, 25], [25, 23]]]
 DOT = [[[14, 24], [14.4, 24.2]]]
+DASH = [[[9, 15], [19, 15]]]
 
 
 def write(digits: list[list[list[list[float]]]], gap: float = 8, pen: float = 0.012, side: int = 800) -> bytes:
@@ -128,6 +129,20 @@ def test_a_dot_between_digits_is_left_out(client):
     assert components(png) == 5
     response = post_number(client, png)
     assert response.status_code == 200 and response.json["number"] == "174", response.json
+
+
+def test_a_dash_between_digits_is_left_out(client):
+    """A hyphen, as in a phone number, is a stray stroke, not a digit of the number."""
+    response = post_number(client, write([FOUR, ONE, DASH, SEVEN, SEVEN]))
+    assert response.status_code == 200 and response.json["number"] == "4177", response.json
+
+
+def test_a_mark_that_is_no_digit_is_reported_in_its_place(client):
+    response = post_number(client, write([ONE, HASH_SIGN, SEVEN], gap=10))
+    assert response.status_code == 200, response.json
+    body = response.json
+    assert body["number"] == "1?7" and body["not_a_digit"] is True, body
+    assert [d["not_a_digit"] for d in body["digits"]] == [False, True, False]
 
 
 def test_a_wide_gap_separates_digits_and_nothing_is_lost(client):
