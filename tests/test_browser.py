@@ -8,18 +8,15 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from playwright.sync_api import Page
 
 from model_training.canvas import Style, draw_digit
 from tests.browser import (
-    CHROMIUM_ARGS,
     FAILED_RESOURCE,
-    ConsoleLog,
     Shown,
     bar_problems,
     canvas_box,
@@ -28,13 +25,13 @@ from tests.browser import (
     draw_with_mouse,
     draw_with_touch,
     ink,
-    install_chromium,
     line_stroke,
     make_scrollable,
     shown_prediction,
     viewport_position,
     wait_for_state,
 )
+from tests.browser_tabs import Tab, browser, chromium, desktop, phone  # noqa: F401 (fixtures)
 from webapp import PROJECT_ROOT
 
 pytestmark = pytest.mark.browser
@@ -43,60 +40,6 @@ DOCS = PROJECT_ROOT / "docs"
 PER_CLASS = 3  # digits of each class drawn per device
 MIN_RECOGNIZED = 0.9
 SCREENSHOT_DIGIT = 7  # the screenshots show a 7
-DESKTOP = {"viewport": {"width": 1280, "height": 800}}
-PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 3, "has_touch": True, "is_mobile": True}
-
-
-@pytest.fixture(scope="session")
-def chromium() -> str:
-    """Path of Debian's Chromium, installed with apt when missing (in CI a failed install fails)."""
-    path, why_not = install_chromium()
-    if path is None:
-        if os.environ.get("CI"):
-            pytest.fail(why_not)
-        pytest.skip(why_not)
-    return path
-
-
-@pytest.fixture(scope="module")
-def browser(chromium: str) -> Iterator[Browser]:
-    """One headless Chromium for the whole module."""
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
-
-
-class Tab:
-    """One page of the app in its own browser context, with its console collected."""
-
-    def __init__(self, browser: Browser, url: str, options: dict[str, Any]):
-        self.context: BrowserContext = browser.new_context(reduced_motion="reduce", **options)
-        self.page: Page = self.context.new_page()
-        self.console = ConsoleLog()
-        self.console.watch(self.page)
-        self.page.goto(url)
-        wait_for_state(self.page, "empty")
-
-    def close(self) -> None:
-        """Close the page and its context."""
-        self.context.close()
-
-
-@pytest.fixture()
-def desktop(browser: Browser, server) -> Iterator[Tab]:
-    """The app on a 1280x800 desktop page."""
-    tab = Tab(browser, server.url, DESKTOP)
-    yield tab
-    tab.close()
-
-
-@pytest.fixture()
-def phone(browser: Browser, server) -> Iterator[Tab]:
-    """The app on a 390x844 touch phone page at three device pixels per CSS pixel."""
-    tab = Tab(browser, server.url, PHONE)
-    yield tab
-    tab.close()
 
 
 def save_screenshot(page: Page, artifacts: Path, name: str) -> None:
