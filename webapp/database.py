@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import threading
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
@@ -28,8 +29,10 @@ MIGRATIONS = PROJECT_ROOT / "migrations"
 SQLITE_FILE = "corrections.sqlite3"
 BUSY_TIMEOUT_S = 30  # how long a SQLite writer waits for another worker's write to finish
 CONNECT_TIMEOUT_S = 5  # a PostgreSQL server that does not answer: give up, answer 503
+POOL_TIMEOUT_S = 15  # every pooled connection busy this long: answer 503
 SCHEMA_LOCK_KEY = 0x646967697473  # PostgreSQL advisory lock held while one process creates the schema
 NOT_A_DIGIT = 10  # the label stored for "not a digit", the model's eleventh class
+_schema_checked = threading.Lock()  # one request per process checks the schema; the others wait
 
 
 class Base(DeclarativeBase):
@@ -74,7 +77,7 @@ def engine_options(url: str) -> dict:
     """Connection settings: SQLite's busy timeout, PostgreSQL's connect timeout and liveness check."""
     if url.startswith("sqlite"):
         return {"connect_args": {"timeout": BUSY_TIMEOUT_S}}
-    return {"pool_pre_ping": True, "pool_size": 4, "max_overflow": 4, "pool_timeout": CONNECT_TIMEOUT_S,
+    return {"pool_pre_ping": True, "pool_size": 5, "max_overflow": 10, "pool_timeout": POOL_TIMEOUT_S,
             "connect_args": {"connect_timeout": CONNECT_TIMEOUT_S}}
 
 
@@ -125,9 +128,12 @@ def ensure_schema() -> None:
     """
     if current_app.extensions.get("corrections_schema_ready"):
         return
-    engine = db.engine
-    if not inspect(engine).has_table(Correction.__tablename__):
-        with schema_lock(engine):
-            if not inspect(engine).has_table("alembic_version"):
-                upgrade(directory=str(MIGRATIONS))
-    current_app.extensions["corrections_schema_ready"] = True
+    with _schema_checked:
+        if current_app.extensions.get("corrections_schema_ready"):
+            return
+        engine = db.engine
+        if not inspect(engine).has_table(Correction.__tablename__):
+            with schema_lock(engine):
+                if not inspect(engine).has_table("alembic_version"):
+                    upgrade(directory=str(MIGRATIONS))
+        current_app.extensions["corrections_schema_ready"] = True
