@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from openapi_spec_validator import validate
 
+from tests.browser_tabs import browser, chromium  # noqa: F401 (fixtures)
 from tests.support import Server
 from webapp import PROJECT_ROOT, openapi
 
@@ -90,3 +91,25 @@ def test_the_documented_examples_get_their_answers(api_server):
                                          headers={"Content-Type": "application/json"})
         with urllib.request.urlopen(request, timeout=30) as response:
             assert check(json.loads(response.read())), path
+
+
+@pytest.mark.browser
+def test_the_docs_page_renders_every_operation_in_chromium(browser, api_server):
+    """Swagger UI runs under the page's CSP: every operation listed, an operation opens, a clean console."""
+    page = browser.new_page()
+    problems: list[str] = []
+    page.on("console", lambda message: problems.append(message.text) if message.type in ("error", "warning") else None)
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    foreign: list[str] = []
+    page.on("request", lambda request: foreign.append(request.url) if not request.url.startswith(api_server.url) else None)
+    try:
+        page.goto(api_server.url + "/api/docs")
+        page.wait_for_selector(".opblock-summary-path", timeout=20_000)
+        shown = set(page.locator(".opblock-summary-path").all_inner_texts())
+        assert shown == set(openapi.document()["paths"])
+        page.locator(".opblock-summary", has_text="/api/predict").first.click()
+        page.wait_for_selector(".opblock-body", timeout=10_000)
+    finally:
+        page.close()
+    assert not problems, problems
+    assert not [url for url in foreign if not url.startswith("data:")], foreign
