@@ -4,8 +4,9 @@
 
 Starts the app with `make run` (gunicorn, the shipped models, rate limits off) on a free
 loopback port, sends the same page-sized canvas drawings of MNIST test digits to both routes in
-turn after a warm-up, and prints the servers' own `timing_ms` percentiles as a Markdown table
-for bench/RESULTS.md. The machine may be shared: the CPU in use by others is printed too.
+turn after a warm-up (all of one route, then the other), and prints the server's own `timing_ms`
+percentiles and the workers' CPU time per request as a Markdown table for bench/RESULTS.md.
+The machine may be shared: the share of CPU in use just before the run is printed too.
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ from datetime import datetime, timezone
 
 import numpy as np
 
-from bench.load import HEADERS, LOAD_CANVAS, busy_cpu_seconds, draw_samples
-from tests.support import Server
+from bench.load import HEADERS, LOAD_CANVAS, busy_cpu_seconds, cpu_seconds, draw_samples
+from tests.support import Server, children
 
 ROUTES = ("/api/predict", "/api/explain")
 WARMUP = 10
@@ -58,10 +59,13 @@ def main(argv: list[str] | None = None) -> None:
             for route in ROUTES:
                 timing(server.port, route, sample.body)
         busy = others_cpu_share()
-        times: dict[str, list[dict[str, float]]] = {route: [] for route in ROUTES}
-        for sample in samples:
-            for route in ROUTES:
-                times[route].append(timing(server.port, route, sample.body))
+        workers = [worker for master in children(server.process.pid) for worker in children(master)]
+        times: dict[str, list[dict[str, float]]] = {}
+        cpu_ms: dict[str, float] = {}
+        for route in ROUTES:
+            before = sum(cpu_seconds(pid) for pid in workers)
+            times[route] = [timing(server.port, route, sample.body) for sample in samples]
+            cpu_ms[route] = (sum(cpu_seconds(pid) for pid in workers) - before) / len(samples) * 1000
     finally:
         server.stop()
     print(f"Run {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, {args.requests} drawings "
@@ -71,6 +75,7 @@ def main(argv: list[str] | None = None) -> None:
         for part in rows[0]:
             values = [row[part] for row in rows]
             print(f"| `{route}` | {part} | {np.percentile(values, 50):.2f} | {np.percentile(values, 95):.2f} |")
+        print(f"| `{route}` | worker CPU per request (mean) | {cpu_ms[route]:.2f} | |")
 
 
 if __name__ == "__main__":
