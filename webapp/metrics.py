@@ -54,14 +54,17 @@ def count_correction(label: int | str) -> None:
 
 
 def route() -> str:
+    """The matched route's rule (`/api/predict`), never the raw path."""
     return request.url_rule.rule if request.url_rule is not None else UNMATCHED
 
 
 def start_timer() -> None:
+    """Note when the request began."""
     g.metrics_start = time.perf_counter()
 
 
 def count_request(response: Response) -> Response:
+    """Count the answered request by route, method and status, and time it (scrapes excepted)."""
     if request.path != "/metrics":
         endpoint = route()
         REQUESTS.labels(endpoint, request.method, str(response.status_code)).inc()
@@ -81,6 +84,7 @@ def registry() -> CollectorRegistry:
 
 @bp.get("/metrics")
 def metrics() -> Response:
+    """The Prometheus text exposition of this server's samples."""
     return Response(generate_latest(registry()), content_type=CONTENT_TYPE_LATEST, headers={"Cache-Control": "no-store"})
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from flask import Blueprint, jsonify, render_template
+from flask import Blueprint, Response, jsonify, render_template
 
 bp = Blueprint("openapi", __name__)
 
@@ -26,10 +26,12 @@ def document() -> dict[str, Any]:
 
 
 @bp.get("/api/openapi.json")
-def openapi_json():
+def openapi_json() -> Response:
+    """The document as JSON."""
     return jsonify(document())
 
 
 @bp.get("/api/docs")
 def docs() -> str:
+    """Swagger UI on the document."""
     return render_template("api_docs.html", title=document()["info"]["title"])
