@@ -4,8 +4,9 @@
 
 Starts the app with `make run` (gunicorn, the shipped models, rate limits off) on a free
 loopback port, sends the same page-sized canvas drawings of MNIST test digits to both routes in
-turn after a warm-up (all of one route, then the other), and prints the server's own `timing_ms`
-percentiles and the workers' CPU time per request as a Markdown table for bench/RESULTS.md.
+turn after a warm-up (interleaved, so both see the same machine), and prints the server's own
+`timing_ms` percentiles and the workers' CPU time per request (clock ticks summed over the run)
+as a Markdown table for bench/RESULTS.md.
 The machine may be shared: the share of CPU in use just before the run is printed too.
 """
 
@@ -60,16 +61,19 @@ def main(argv: list[str] | None = None) -> None:
                 timing(server.port, route, sample.body)
         busy = others_cpu_share()
         workers = [worker for master in children(server.process.pid) for worker in children(master)]
-        times: dict[str, list[dict[str, float]]] = {}
-        cpu_ms: dict[str, float] = {}
-        for route in ROUTES:
-            before = sum(cpu_seconds(pid) for pid in workers)
-            times[route] = [timing(server.port, route, sample.body) for sample in samples]
-            cpu_ms[route] = (sum(cpu_seconds(pid) for pid in workers) - before) / len(samples) * 1000
+        times: dict[str, list[dict[str, float]]] = {route: [] for route in ROUTES}
+        cpu_s = dict.fromkeys(ROUTES, 0.0)
+        for sample in samples:
+            for route in ROUTES:
+                before = sum(cpu_seconds(pid) for pid in workers)
+                times[route].append(timing(server.port, route, sample.body))
+                cpu_s[route] += sum(cpu_seconds(pid) for pid in workers) - before
+        cpu_ms = {route: cpu_s[route] / len(samples) * 1000 for route in ROUTES}
     finally:
         server.stop()
     print(f"Run {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, {args.requests} drawings "
-          f"({LOAD_CANVAS}x{LOAD_CANVAS} PNG), one request at a time; CPU in use before the run: {busy:.0%}\n")
+          f"({LOAD_CANVAS}x{LOAD_CANVAS} PNG), one request at a time; CPU in use before the run: {busy:.0%}, "
+          f"load average {os.getloadavg()[0]:.1f}\n")
     print("| route | part | p50 (ms) | p95 (ms) |\n|---|---|---|---|")
     for route, rows in times.items():
         for part in rows[0]:
