@@ -36,6 +36,7 @@ train-resume: $(DEV_STAMP)
 	$(BIN)/python -m model_training.ensemble build/stage1/cnn.keras build/member1/cnn.keras --weights 0.3 0.7 \
 		--output saved_model/cnn.keras
 	$(BIN)/python -m model_training.export
+	$(BIN)/python -m model_training.export_explain
 	$(BIN)/python -m model_training.calibrate
 	$(BIN)/python -m model_training.evaluate
 
@@ -44,6 +45,7 @@ evaluate: $(DEV_STAMP)
 
 export: $(DEV_STAMP)
 	$(BIN)/python -m model_training.export
+	$(BIN)/python -m model_training.export_explain
 
 bench: $(DEV_STAMP)
 	$(BIN)/python -m bench.load
