@@ -148,3 +148,23 @@ def test_deletion_test_can_fail(explainer, mnist):
     backwards = SimpleNamespace(served=explainer.served, saliency=reversed_saliency)
     passed = [deletion_test(backwards, digit, rng).faithful for digit in digits]
     assert np.mean(passed) < 0.5
+
+
+def test_exported_explanation_models_match_the_shipped_weights(explainer, mnist):
+    """cnn_features.tflite gives the Keras member's block outputs; mlp.tflite reads as mlp.keras."""
+    keras = pytest.importorskip("keras")
+    from model_training import ensemble
+    from model_training.export_explain import block_outputs
+    from recognition.mnist_recipe import to_model_input
+
+    folder = DEFAULT_MODEL.parent
+    digits, _ = held_back_digits(mnist, 200, offset=500)
+    networks = {n.name: n for n in ensemble.members(keras.models.load_model(folder / "cnn.keras", compile=False))}
+    probe = keras.Model(networks["member1"].input, block_outputs(networks["member1"]))
+    for digit in digits[:5]:
+        expected = {name: np.asarray(out)[0] for name, out in probe(to_model_input(digit), training=False).items()}
+        for layer in explainer.layers(digit):
+            assert np.allclose(layer.maps, expected[layer.name], atol=1e-3 * max(1.0, float(expected[layer.name].max())))
+    mlp = keras.models.load_model(folder / "mlp.keras", compile=False)
+    served = np.argmax(explainer.baseline(to_model_input(digits)), axis=1)
+    assert np.mean(served == np.argmax(mlp.predict(to_model_input(digits), verbose=0), axis=1)) >= 0.99
