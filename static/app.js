@@ -39,6 +39,8 @@
     INK: '#000000',
     PAPER: '#ffffff',
     EMPTY_TEXTS: { digit: 'Draw a digit (0–9) in the box', number: 'Write a number in the box' },
+    TAGLINES: { digit: 'Draw a digit from 0 to 9 and the model will guess it.',
+                number: 'Write a whole number and the model will read it, digit by digit.' },
     LABELS: { digit: 'Drawing area: draw one digit with a mouse, finger or pen',
               number: 'Drawing area: write a number with a mouse, finger or pen' }
   };
@@ -49,6 +51,7 @@
   function byId(id) { return document.getElementById(id); }
   D.el = {
     canvas: byId('pad'),
+    tagline: byId('tagline'),
     clear: byId('clear'),
     undo: byId('undo'),
     predict: byId('predict'),
@@ -100,6 +103,7 @@
     el.modeDigit.setAttribute('aria-pressed', String(next === 'digit'));
     el.modeNumber.setAttribute('aria-pressed', String(next === 'number'));
     el.canvas.setAttribute('aria-label', D.settings.LABELS[next]);
+    el.tagline.textContent = D.settings.TAGLINES[next];
     el.predict.setAttribute('aria-label', next === 'number' ? 'Read the number' : 'Predict the digit');
     D.pad.resize();
     D.predict.clearDrawing();

@@ -241,6 +241,7 @@ def write_numbers(tab: Tab, mnist, draw) -> list[tuple[str, str]]:
     page = tab.page
     page.click("#mode-number")
     assert page.locator("#mode-number").get_attribute("aria-pressed") == "true"
+    assert "number" in page.locator("#tagline").inner_text()
     pool = dict(digits_per_class(mnist, 1, skip=6))
     read = []
     for number in NUMBERS:
@@ -261,7 +262,9 @@ def test_desktop_mouse_writes_numbers_and_mode_is_remembered(desktop: Tab, mnist
     assert sum(written == shown for written, shown in read) >= len(NUMBERS) - 1, read
     desktop.page.reload()
     assert desktop.page.locator("#mode-number").get_attribute("aria-pressed") == "true"
+    assert "number" in desktop.page.locator("#tagline").inner_text()
     desktop.page.click("#mode-digit")
+    assert "digit" in desktop.page.locator("#tagline").inner_text()
     assert not desktop.console.problems()
 
 
