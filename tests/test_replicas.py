@@ -74,13 +74,14 @@ def answered(replica: Server, path: str, status: str) -> float:
 
 
 @pytest.fixture(scope="module")
-def stack(postgres_url):
+def stack(postgres_url, tmp_path_factory):
     database = create_database(postgres_url, "replicas")
     with redis_server() as redis_url:
         env = {"DATABASE_URL": database, "RATELIMIT_STORAGE_URI": redis_url, "DIGITS_RATE_LIMIT": f"{LIMIT} per minute",
                "DIGITS_TRUSTED_PROXIES": "1", "WEB_CONCURRENCY": "1"}
         with ThreadPoolExecutor(2) as pool:
-            replicas = list(pool.map(lambda i: Server(env, log_name=f"replica-{i}.log"), range(2)))
+            replicas = list(pool.map(lambda i: Server({**env, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path_factory.mktemp("metrics"))},
+                                                      log_name=f"replica-{i}.log"), range(2)))
         try:
             with nginx_balancer([r.port for r in replicas]) as url:
                 yield Stack(url, int(url.rsplit(":", 1)[1]), replicas, database)
