@@ -8,8 +8,9 @@ import shutil
 
 import numpy as np
 
-from model_training import finetune
+from model_training import finetune, unseen_style
 from model_training.canvas import Style, draw_digit
+from model_training.styles import holes, upscale
 from recognition import PROJECT_ROOT
 from recognition.classifier import Classifier
 from tests.support import data_url
@@ -47,3 +48,18 @@ def test_a_fine_tune_that_forgets_mnist_is_refused(mnist, tmp_path):
     served = Classifier(output / "cnn.tflite")  # the LiteRT export of the fine-tuned model loads and answers
     assert served.classes == 11
     assert np.isclose(served.probabilities(x_train[0]).sum(), 1.0, atol=1e-3)
+
+
+def test_outlined_digits_are_hollow_and_keep_their_labels(mnist):
+    (x_train, y_train), _ = mnist
+    x, y = x_train[:600], y_train[:600]
+    images, labels = unseen_style.make(x, y, 80, seed=3)
+    assert images.shape == (80, 28, 28) and images.dtype == np.uint8
+    assert set(labels.tolist()) <= set(y.tolist())
+
+    def looped(batch: np.ndarray) -> float:
+        return float(np.mean([holes(upscale(image) > 127) >= 1 for image in batch]))
+
+    # A solid 1 has no loop; its outline is a closed loop around an empty inside.
+    assert looped(x[y == 1]) < 0.05 and looped(images[labels == 1]) >= 0.6
+    assert looped(images) >= 0.9
