@@ -17,7 +17,8 @@ from recognition.photo import photo_ink
 PHOTO_MIN_SIDE = 100  # smaller images are never photos
 FLAT_TOLERANCE = 2  # grey levels: a canvas's background is this close to its border's median ...
 FLAT_BORDER = 0.9  # ... along at least this share of its border ...
-FLAT_SHARE = 0.5  # ... and over at least this share of the image (JPEG included); a photo's never is
+FLAT_SHARE = 0.5  # ... and, with the pen's own flat colour, over at least this share of the image
+PEN_CONTRAST = 64  # a canvas's pen differs from its background by at least this many grey levels
 
 
 def ink_map(image: Image.Image) -> np.ndarray:
@@ -48,15 +49,26 @@ def ink_map(image: Image.Image) -> np.ndarray:
 
 
 def is_photo(gray: np.ndarray, background: int) -> bool:
-    """Whether a grey image is a photo rather than a canvas export: large, and its background not
-    flat (a photo's paper has noise, texture and uneven light; a canvas's background has none)."""
+    """Whether a grey image is a photo rather than a canvas export: large, and not flat (a photo's
+    paper has noise, texture and uneven light; a canvas is its flat background and its flat pen)."""
     if min(gray.shape) < PHOTO_MIN_SIDE:
         return False
-    if float((np.abs(_border(gray).astype(np.int16) - background) <= FLAT_TOLERANCE).mean()) < FLAT_BORDER:
-        return True
     step = max(1, int(np.sqrt(gray.size / 250_000)))  # a sample of at most about 250,000 pixels is enough
-    sample = gray[::step, ::step].astype(np.int16)
-    return float((np.abs(sample - background) <= FLAT_TOLERANCE).mean()) < FLAT_SHARE
+    counts = np.bincount(gray[::step, ::step].ravel(), minlength=256)
+    levels = [background]
+    far = counts.copy()
+    far[max(0, background - PEN_CONTRAST):background + PEN_CONTRAST + 1] = 0
+    if far.any():
+        levels.append(int(np.argmax(far)))  # the pen's colour: a thick pen may even reach the border
+    border = np.bincount(_border(gray), minlength=256)
+    if sum(_near(border, level) for level in levels) < FLAT_BORDER * border.sum():
+        return True
+    return sum(_near(counts, level) for level in levels) < FLAT_SHARE * counts.sum()
+
+
+def _near(counts: np.ndarray, level: int) -> int:
+    """How many pixels of a grey-level histogram lie within FLAT_TOLERANCE of `level`."""
+    return int(counts[max(0, level - FLAT_TOLERANCE):level + FLAT_TOLERANCE + 1].sum())
 
 
 def _border(image: np.ndarray) -> np.ndarray:

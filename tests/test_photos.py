@@ -112,6 +112,21 @@ def test_canvas_exports_are_read_as_before(mnist, look):
         assert np.array_equal(ink.ink_map(image), expected.astype(np.uint8)), (size, fmt)
 
 
+@pytest.mark.parametrize("look", ["white", "dark"])
+def test_a_thick_pen_reaching_the_edge_is_still_a_canvas(client, mnist, look):
+    """A thick pen may cover more of a canvas than its background and run off its edge: the pen's
+    own flat colour keeps it a canvas (taken for a photo, it read as empty)."""
+    _, (x_test, y_test) = mnist
+    style = Style(canvas=840, size=0.78, center=(0.43, 0.57), pen=0.107, look=look)
+    png = canvas.draw_digit(x_test[9062], style)
+    image = open_image(png)
+    gray = np.asarray(image.convert("L"))
+    assert (gray == gray[0, 0]).mean() < 0.85 and (ink._border(gray) != gray[0, 0]).mean() > 0.1
+    assert not ink.is_photo(gray, int(np.median(ink._border(gray))))
+    response = client.post("/api/predict", json={"image": data_url(png)})
+    assert response.status_code == 200 and response.json["predictions"][0]["digit"] == y_test[9062], response.json
+
+
 def test_hostile_inputs_are_still_refused(client):
     for name, (status, request) in bad_requests().items():
         assert client.post("/api/predict", **request).status_code == status, name
