@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import json
 import time
+from collections.abc import Mapping
+from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -52,8 +54,9 @@ def read_body() -> bytes:
     return data
 
 
-def read_request() -> tuple[bytes, int]:
-    """The image bytes and top_k from a JSON body or a multipart upload."""
+def read_image_and_fields() -> tuple[bytes, Mapping[str, Any]]:
+    """The image bytes and the other fields, from a JSON body (`image` and the rest) or a multipart
+    upload (`file` and the form), checked the same way for every endpoint that takes a drawing."""
     if request.mimetype == "multipart/form-data":
         upload = request.files.get("file")
         if upload is None:
@@ -61,7 +64,7 @@ def read_request() -> tuple[bytes, int]:
         data = upload.read()
         if not data:
             raise InputError("the uploaded file is empty")
-        return data, parse_top_k(request.form.get("top_k"))
+        return data, request.form
     if request.mimetype != "application/json":
         raise UnsupportedMediaType()
     try:
@@ -69,10 +72,16 @@ def read_request() -> tuple[bytes, int]:
     except (ValueError, RecursionError):
         raise InputError("body is not valid JSON") from None
     if not isinstance(body, dict):
-        raise InputError('body must be a JSON object: {"image": "data:image/png;base64,...", "top_k": 3}')
+        raise InputError('body must be a JSON object: {"image": "data:image/png;base64,...", ...}')
     if "image" not in body:
         raise InputError("missing field 'image': a data URL or base64 PNG")
-    return decode_base64_image(body["image"]), parse_top_k(body.get("top_k"))
+    return decode_base64_image(body["image"]), body
+
+
+def read_request() -> tuple[bytes, int]:
+    """The image bytes and top_k from a JSON body or a multipart upload."""
+    data, fields = read_image_and_fields()
+    return data, parse_top_k(fields.get("top_k"))
 
 
 def refusal(exc: InputError):

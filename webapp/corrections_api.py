@@ -8,19 +8,17 @@ and content hash, the time. Never the client's address, the upload, or any other
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 from pathlib import Path
 
-from flask import Blueprint, Flask, current_app, jsonify, request
+from flask import Blueprint, Flask, current_app, jsonify
 from sqlalchemy.exc import SQLAlchemyError
 
 from recognition import preprocess
 from recognition.classifier import NOT_A_DIGIT
-from recognition.decode import decode_base64_image
 from recognition.errors import InputError
 from webapp import metrics
-from webapp.api import UnsupportedMediaType, classifier, parse_top_k, read_body, refusal
+from webapp.api import classifier, parse_top_k, read_image_and_fields, refusal
 from webapp.database import Correction, db, ensure_schema
 from webapp.errors import json_error
 
@@ -48,28 +46,9 @@ def parse_label(value: object) -> int:
 
 def read_correction() -> tuple[bytes, int]:
     """The image bytes and the label, from JSON or a multipart upload, checked as `/api/predict` checks."""
-    if request.mimetype == "multipart/form-data":
-        upload = request.files.get("file")
-        if upload is None:
-            raise InputError("multipart upload needs a 'file' field holding an image")
-        data = upload.read()
-        if not data:
-            raise InputError("the uploaded file is empty")
-        parse_top_k(request.form.get("top_k"))
-        return data, parse_label(request.form.get("label"))
-    if request.mimetype != "application/json":
-        raise UnsupportedMediaType()
-    try:
-        body = json.loads(read_body())
-    except (ValueError, RecursionError):
-        raise InputError("body is not valid JSON") from None
-    if not isinstance(body, dict):
-        raise InputError('body must be a JSON object: {"image": "data:image/png;base64,...", "label": 7}')
-    if "image" not in body:
-        raise InputError("missing field 'image': a data URL or base64 PNG")
-    data = decode_base64_image(body["image"])
-    parse_top_k(body.get("top_k"))
-    return data, parse_label(body.get("label"))
+    data, fields = read_image_and_fields()
+    parse_top_k(fields.get("top_k"))
+    return data, parse_label(fields.get("label"))
 
 
 def model_version(app: Flask) -> str:
