@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 import os
 import signal
 import socket
 import struct
 import subprocess
 import time
+import urllib.error
 import urllib.request
 import zlib
 from pathlib import Path
@@ -59,6 +61,22 @@ def children(pid: int) -> list[int]:
 # Two symbols as pen paths in 28x28 space, for "not a digit" checks: '#' and a five-pointed star.
 HASH_SIGN = [np.array(p, float) for p in ([[10, 4], [8, 24]], [[19, 4], [17, 24]], [[4, 10], [24, 10]], [[3, 17], [23, 17]])]
 STAR = [np.array([[14 + 10 * np.sin(a), 14 - 10 * np.cos(a)] for a in np.arange(6) * 4 * np.pi / 5])]
+
+
+def post_json(url: str, body: dict, timeout: float = 30.0) -> tuple[int, dict]:
+    """POST a JSON body to a running server: (status, its JSON answer, {} if none); (0, {}) when the
+    connection dies unanswered, as when the worker serving it is killed."""
+    request = urllib.request.Request(url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        try:
+            return error.code, json.loads(error.read())
+        except (ValueError, OSError):  # no JSON, or the connection died while it came
+            return error.code, {}
+    except OSError:
+        return 0, {}
 
 
 def data_url(png: bytes, media_type: str = "image/png") -> str:

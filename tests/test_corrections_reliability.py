@@ -4,13 +4,10 @@ that was answered 201. On SQLite and on a real PostgreSQL server."""
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import threading
 import time
-import urllib.error
-import urllib.request
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
@@ -19,7 +16,7 @@ import pytest
 
 from model_training import canvas
 from tests.postgres import create_database
-from tests.support import Server, children, data_url
+from tests.support import Server, children, data_url, post_json
 from webapp import create_app
 
 pytestmark = pytest.mark.server
@@ -28,18 +25,6 @@ CORRECTIONS = 240
 CLIENTS = 12
 KILL_AFTER = 80  # answers received before a worker is killed
 WORKERS = 3
-
-
-def post(url: str, body: dict) -> tuple[int, dict]:
-    request = urllib.request.Request(url + "/api/corrections", data=json.dumps(body).encode(),
-                                     headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(request, timeout=60) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as exc:
-        return exc.code, {}
-    except OSError:  # the connection died with the worker: not acknowledged
-        return 0, {}
 
 
 def workers_of(server: Server) -> list[int]:
@@ -67,7 +52,7 @@ def send_while_killing_a_worker(server: Server, bodies: list[dict]) -> tuple[lis
 
     def send(body: dict) -> tuple[int, dict]:
         nonlocal answered
-        result = post(server.url, body)
+        result = post_json(server.url + "/api/corrections", body, timeout=60)
         with lock:
             answered += 1
             if answered == KILL_AFTER:
@@ -117,7 +102,7 @@ def test_every_acknowledged_correction_survives_a_killed_worker_and_a_restart(ki
 
     again = Server(env=env, log_name=f"corrections-{kind}-restart.log")
     try:
-        status, answer = post(again.url, bodies[1])
+        status, answer = post_json(again.url + "/api/corrections", bodies[1], timeout=60)
         assert status == 201
     finally:
         again.stop()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import urllib.error
@@ -14,22 +13,12 @@ import pytest
 
 from model_training import canvas
 from model_training.canvas import Style
-from tests.support import children, data_url, held_back_digits
+from tests.support import children, data_url, held_back_digits, post_json
 
 pytestmark = pytest.mark.server
 
 # Browser exports people make: phone canvases at DPR 3 and desktop ones, pens from thin to thick.
 PHONE, DESKTOP = 1170, 400
-
-
-def post(url: str, body: dict) -> tuple[int, dict]:
-    request = urllib.request.Request(url + "/api/predict", data=json.dumps(body).encode(),
-                                     headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read())
 
 
 def drawing_styles(rng: np.random.Generator, count: int) -> list[Style]:
@@ -53,7 +42,7 @@ def test_drawings_are_recognised_by_the_served_app(server, mnist):
     styles = drawing_styles(np.random.default_rng(97), len(labels))
     wrong = []
     for digit, label, style in zip(digits, labels, styles):
-        status, body = post(server.url, {"image": data_url(canvas.draw_digit(digit, style))})
+        status, body = post_json(server.url + "/api/predict", {"image": data_url(canvas.draw_digit(digit, style))})
         assert status == 200, body
         if body["predictions"][0]["digit"] != label:
             wrong.append((int(label), body["predictions"][0]["digit"], style))
@@ -63,7 +52,7 @@ def test_drawings_are_recognised_by_the_served_app(server, mnist):
 
 
 def test_served_errors_are_json_and_headers_are_set(server):
-    status, body = post(server.url, {"image": "data:image/png;base64,AAAA"})
+    status, body = post_json(server.url + "/api/predict", {"image": "data:image/png;base64,AAAA"})
     assert status == 400 and "error" in body
     with urllib.request.urlopen(server.url + "/", timeout=10) as response:
         headers = response.headers
