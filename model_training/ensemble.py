@@ -2,26 +2,34 @@
 
     python -m model_training.ensemble build/a/cnn.keras build/b/cnn.keras --weights 0.5 0.5 \
         --output saved_model/cnn.keras
+    python -m model_training.ensemble build/a/cnn.keras build/b/cnn.keras build/c/cnn.keras --choose
 
 Networks trained differently make different mistakes; a weighted mean of their probabilities
 is right more often than either. A member may answer only the ten digits (a network trained on
 MNIST alone): its digit probabilities then share the room the "not a digit" members leave. The
 result is one Keras model (each member a nested model named `member<i>`), so export,
-calibration and serving treat it like any other. Choose the weights on validation data.
+calibration and serving treat it like any other. `--choose` picks the members and weights on
+validation data: for every set of members, the weights (in steps of a tenth) that answer the
+most validation images right (a digit read as itself, a non-digit with "not a digit" on top),
+the lower log-loss breaking ties.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras  # noqa: E402
+import numpy as np  # noqa: E402
 from keras import ops  # noqa: E402
 
 from model_training.models import INPUT_SHAPE  # noqa: E402
+
+NOT_A_DIGIT = 10
 
 
 def build(paths: list[Path], weights: list[float] | None = None) -> keras.Model:
@@ -47,12 +55,80 @@ def members(model: keras.Model) -> list[keras.Model]:
     return nested or [model]
 
 
+def weightings(count: int, step: float = 0.1) -> list[tuple[float, ...]]:
+    """Every way to share 1 among `count` members in multiples of `step`, each member at least one step."""
+    units = round(1 / step)
+    return [tuple(u * step for u in split) for split in itertools.product(range(1, units), repeat=count)
+            if sum(split) == units] if count > 1 else [(1.0,)]
+
+
+def combine(outputs: list[np.ndarray], weights: tuple[float, ...]) -> np.ndarray:
+    """What `build` computes, on the members' outputs already at hand (NumPy)."""
+    rejecting = [(w, out) for w, out in zip(weights, outputs) if out.shape[-1] == 11]
+    if not rejecting:
+        return sum(w * out for w, out in zip(weights, outputs))
+    reject = sum(w * out[:, 10:] for w, out in rejecting) / sum(w for w, _ in rejecting)
+    digits = sum(w * (out[:, :10] if out.shape[-1] == 11 else out * (1 - reject)) for w, out in zip(weights, outputs))
+    return np.concatenate([digits, reject], axis=-1)
+
+
+def errors(probs: np.ndarray, labels: np.ndarray) -> int:
+    """Validation images answered wrong: a digit not read as itself, a non-digit without "not a digit" on top."""
+    is_digit = labels != NOT_A_DIGIT
+    return int(np.sum(probs[is_digit, :10].argmax(axis=1) != labels[is_digit])
+               + np.sum(probs[~is_digit].argmax(axis=1) != NOT_A_DIGIT))
+
+
+def log_loss(probs: np.ndarray, labels: np.ndarray) -> float:
+    """Mean negative log-probability of the right class."""
+    return float(-np.mean(np.log(np.clip(probs[np.arange(len(labels)), labels], 1e-12, 1.0))))
+
+
+def choose(paths: list[Path]) -> list[dict]:
+    """For every non-empty set of the members, its best weights on validation and what they give."""
+    from model_training.calibrate import validation_digits, validation_set
+    from recognition.mnist_recipe import to_model_input
+
+    images, labels = validation_set()  # the MNIST validation digits first, then the generated sets
+    mnist = np.arange(len(labels)) < len(validation_digits()[1])
+    x = to_model_input(images)
+    outputs = [keras.models.load_model(p, compile=False).predict(x, batch_size=1000, verbose=0) for p in paths]
+    is_digit = labels != NOT_A_DIGIT
+    results = []
+    for size in range(1, len(paths) + 1):
+        for chosen in itertools.combinations(range(len(paths)), size):
+            scored = []
+            for weights in weightings(size):
+                probs = combine([outputs[i] for i in chosen], weights)
+                if probs.shape[-1] > NOT_A_DIGIT:
+                    scored.append((errors(probs, labels), log_loss(probs, labels), weights, probs))
+            if not scored:
+                continue  # no member answers "not a digit"
+            wrong, loss, weights, probs = min(scored, key=lambda s: s[:2])
+            digit = probs[:, :10].argmax(axis=1)
+            results.append({
+                "members": [str(paths[i]) for i in chosen], "weights": [round(w, 2) for w in weights],
+                "errors": wrong, "log_loss": loss, "digits": float(np.mean(digit[is_digit] == labels[is_digit])),
+                "mnist": float(np.mean(digit[mnist] == labels[mnist])),
+                "non_digits_on_top": float(np.mean(probs[~is_digit].argmax(axis=1) == NOT_A_DIGIT)),
+            })
+    return results
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Average trained CNNs into one model.")
     parser.add_argument("models", nargs="+", type=Path)
     parser.add_argument("--weights", nargs="+", type=float, default=None, help="one per model (default: equal)")
-    parser.add_argument("--output", type=Path, required=True)
+    parser.add_argument("--output", type=Path, default=None)
+    parser.add_argument("--choose", action="store_true", help="print each set of members' best weights on validation")
     args = parser.parse_args(argv)
+    if args.choose:
+        for r in choose(args.models):
+            print(f"{' + '.join(r['members'])}: weights {r['weights']}, validation errors {r['errors']}, log-loss {r['log_loss']:.4f}, "
+                  f"digits {r['digits']:.2%} (MNIST split {r['mnist']:.2%}), non-digits on top {r['non_digits_on_top']:.1%}")
+        return
+    if args.output is None:
+        parser.error("give --output (or --choose)")
     if args.weights and len(args.weights) != len(args.models):
         parser.error("give one weight per model")
     model = build(args.models, args.weights)

@@ -55,6 +55,12 @@ def served(ink: np.ndarray) -> np.ndarray | None:
         return None
 
 
+def served_forms(x: np.ndarray) -> np.ndarray:
+    """Each MNIST digit as the serving recipe returns it (recropped, recentred, pen normalised)."""
+    forms = [served(d) for d in x]
+    return np.stack([d if f is None else f for d, f in zip(x, forms)])
+
+
 def looks_like_a_one(image: np.ndarray) -> bool:
     """Whether a 28x28 image is a single upright bar: a non-digit that a person would read as 1."""
     ys, xs = np.nonzero(image > 100)

@@ -66,12 +66,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def served_forms(x: np.ndarray) -> np.ndarray:
-    """Each MNIST digit as the serving recipe returns it (recropped, recentred, pen normalised)."""
-    forms = [synth.served(d) for d in x]
-    return np.stack([d if f is None else f for d, f in zip(x, forms)])
-
-
 def learning_rate(epoch: int, epochs: int, peak: float) -> float:
     """Cosine decay from `peak` to 2% of it over the run."""
     return peak * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * epoch / max(epochs, 1))))
@@ -156,7 +150,7 @@ def train(args: argparse.Namespace) -> dict:
     if args.limit:
         x_all, y_all = x_all[: args.limit], y_all[: args.limit]
     (x_train, y_train), (x_val, y_val) = split(x_all, y_all, args.val_size, args.split_seed)
-    sets = {"mnist": (x_train, served_forms(x_train), y_train.astype(np.int64))}
+    sets = {"mnist": (x_train, synth.served_forms(x_train), y_train.astype(np.int64))}
     x_check, y_check = x_val, y_val.astype(np.int64)
     if args.synth:
         sets["synth"] = synth.cached(x_train, y_train, synth.scaled(synth.TRAIN_COUNTS, len(x_train)), args.seed)

@@ -112,7 +112,10 @@ class Classifier:
 
     def answer(self, digit: np.ndarray, top_k: int = 3) -> Answer:
         """The `top_k` most likely digits, best first, and whether the drawing is a digit at all."""
-        probs = self.probabilities(digit)
+        return self.answer_from(self.probabilities(digit), top_k)
+
+    def answer_from(self, probs: np.ndarray, top_k: int = 3) -> Answer:
+        """The answer that calibrated probabilities (from `probabilities`) give, without running the model again."""
         order = np.argsort(probs[:10])[::-1][:top_k]
         predictions = [Prediction(int(i), float(probs[i])) for i in order]
         rejected = self.classes > NOT_A_DIGIT and probs[NOT_A_DIGIT] >= self.calibration.reject_above

@@ -49,4 +49,4 @@ class NumberReading:
 def read_number(classifier: Classifier, ink: np.ndarray, top_k: int = 3) -> NumberReading:
     """The number written in an ink map; raises EmptyDrawingError or TooManyDigitsError."""
     segments = segment(ink, classifier.probabilities)
-    return NumberReading([DigitReading(s.box, classifier.answer(s.image, top_k), s.image) for s in segments])
+    return NumberReading([DigitReading(s.box, classifier.answer_from(s.probabilities, top_k), s.image) for s in segments])
