@@ -31,6 +31,7 @@ VERSION = 3  # bump when a generator changes, so caches are rebuilt
 # Per-family sample counts for a full-size (54,000-digit) training split; scaled with the split.
 TRAIN_COUNTS = {**{name: 1500 for name in FAMILIES}, "canvas": 8000, "thick_pen": 3000, "thin_pen": 1000,
                 "not_a_digit": 12000}
+REDRAWN = ("canvas", "thick_pen", "thin_pen")  # the families that are plain MNIST digits redrawn as canvases
 CHECK_COUNTS = {**{name: 300 for name in FAMILIES}, "canvas": 600, "thick_pen": 300, "thin_pen": 300,
                 "not_a_digit": 2000}
 

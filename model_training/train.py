@@ -52,6 +52,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--synth", action=argparse.BooleanOptionalAction, default=True,
                         help="train on the generated styles and non-digits too")
     parser.add_argument("--mnist-share", type=float, default=0.6, help="share of the MNIST split drawn each epoch")
+    parser.add_argument("--redraw-scale", type=float, default=1.0,
+                        help="multiply the number of MNIST digits redrawn as canvases (any, thick and thin pens)")
     parser.add_argument("--init", type=Path, default=None, help="start from this model's weights (warm start)")
     parser.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
     parser.add_argument("--stop-after", type=int, default=None, help="stop after this many epochs in this call")
@@ -153,7 +155,9 @@ def train(args: argparse.Namespace) -> dict:
     sets = {"mnist": (x_train, synth.served_forms(x_train), y_train.astype(np.int64))}
     x_check, y_check = x_val, y_val.astype(np.int64)
     if args.synth:
-        sets["synth"] = synth.cached(x_train, y_train, synth.scaled(synth.TRAIN_COUNTS, len(x_train)), args.seed)
+        counts = synth.scaled(synth.TRAIN_COUNTS, len(x_train))
+        counts.update({k: round(counts[k] * args.redraw_scale) for k in synth.REDRAWN})
+        sets["synth"] = synth.cached(x_train, y_train, counts, args.seed)
         check = synth.cached(x_val, y_val, synth.scaled(synth.CHECK_COUNTS, len(x_train)), args.seed + 1)
         x_check, y_check = np.concatenate([x_check, check.x]), np.concatenate([y_check, check.y])
     val_ds = (to_model_input(x_check), y_check)
