@@ -21,7 +21,8 @@ test: $(DEV_STAMP)
 
 # The whole model from scratch (about 100 minutes on 2 CPU cores; each step resumable): a CNN on
 # MNIST alone, a second CNN started from it on MNIST, the generated styles and the non-digits,
-# their weighted mean (weights chosen on validation), the MLP baseline; export, calibration, report.
+# their weighted mean (networks and weights chosen on validation by `python -m model_training.ensemble
+# --choose`), the MLP baseline; export, calibration, report.
 TRAIN_STEPS = \
 	"--model cnn --no-synth --epochs 20 --output build/stage1" \
 	"--model cnn --epochs 12 --learning-rate 5e-4 --init build/stage1/cnn.keras --output build/member1" \

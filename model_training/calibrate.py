@@ -38,12 +38,15 @@ def validation_digits(seed: int = 42, val_size: float = 0.1, data: Path | None =
     return len(x_train), x_val, y_val
 
 
-def validation_set(seed: int = 42, val_size: float = 0.1, data: Path | None = None) -> tuple[np.ndarray, np.ndarray]:
+def validation_set(seed: int = 42, val_size: float = 0.1, data: Path | None = None,
+                   served: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """The validation images and labels the training selected on (same seed, same split): the MNIST
-    validation digits first, as the serving recipe hands them to the model, then the generated sets."""
+    validation digits first (as given, or as the serving recipe hands them to the model if `served`),
+    then the generated sets."""
     train_count, x_val, y_val = validation_digits(seed, val_size, data)
     check = synth.cached(x_val, y_val, synth.scaled(synth.CHECK_COUNTS, train_count), seed + 1)
-    return np.concatenate([synth.served_forms(x_val), check.x]), np.concatenate([y_val.astype(np.int64), check.y])
+    mnist = synth.served_forms(x_val) if served else x_val
+    return np.concatenate([mnist, check.x]), np.concatenate([y_val.astype(np.int64), check.y])
 
 
 def raw_outputs(classifier: Classifier, images: np.ndarray) -> np.ndarray:

@@ -89,7 +89,7 @@ def choose(paths: list[Path]) -> list[dict]:
     from model_training.calibrate import validation_digits, validation_set
     from recognition.mnist_recipe import to_model_input
 
-    images, labels = validation_set()  # the MNIST validation digits first, then the generated sets
+    images, labels = validation_set(served=True)  # the MNIST validation digits as served, then the generated sets
     mnist = np.arange(len(labels)) < len(validation_digits()[1])
     x = to_model_input(images)
     outputs = [keras.models.load_model(p, compile=False).predict(x, batch_size=1000, verbose=0) for p in paths]
