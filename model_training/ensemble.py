@@ -41,12 +41,7 @@ def build(paths: list[Path], weights: list[float] | None = None) -> keras.Model:
         member = keras.models.load_model(path, compile=False)
         member.name = f"member{i}"
         outputs.append(member(inputs))
-    rejecting = [(w, out) for w, out in zip(weights, outputs) if out.shape[-1] == 11]
-    if not rejecting:
-        raise ValueError("at least one member must answer 'not a digit' (11 classes)")
-    reject = sum(w * out[:, 10:] for w, out in rejecting) / sum(w for w, _ in rejecting)
-    digits = sum(w * (out[:, :10] if out.shape[-1] == 11 else out * (1 - reject)) for w, out in zip(weights, outputs))
-    return keras.Model(inputs, ops.concatenate([digits, reject], axis=-1), name="cnn_ensemble")
+    return keras.Model(inputs, combine(outputs, weights, ops.concatenate), name="cnn_ensemble")
 
 
 def members(model: keras.Model) -> list[keras.Model]:
@@ -62,14 +57,20 @@ def weightings(count: int, step: float = 0.1) -> list[tuple[float, ...]]:
             if sum(split) == units] if count > 1 else [(1.0,)]
 
 
-def combine(outputs: list[np.ndarray], weights: tuple[float, ...]) -> np.ndarray:
-    """What `build` computes, on the members' outputs already at hand (NumPy)."""
-    rejecting = [(w, out) for w, out in zip(weights, outputs) if out.shape[-1] == 11]
-    if not rejecting:
-        return sum(w * out for w, out in zip(weights, outputs))
-    reject = sum(w * out[:, 10:] for w, out in rejecting) / sum(w for w, _ in rejecting)
+def rejecting(outputs: list) -> bool:
+    """Whether any member answers "not a digit" (11 classes), as an ensemble needs."""
+    return any(out.shape[-1] == 11 for out in outputs)
+
+
+def combine(outputs: list, weights, concatenate=np.concatenate):
+    """The ensemble's output from its members' outputs: Keras tensors in `build` (with `ops.concatenate`),
+    NumPy arrays when choosing weights. A ten-class member's digits share what the others leave to digits."""
+    if not rejecting(outputs):
+        raise ValueError("at least one member must answer 'not a digit' (11 classes)")
+    rejects = [(w, out) for w, out in zip(weights, outputs) if out.shape[-1] == 11]
+    reject = sum(w * out[:, 10:] for w, out in rejects) / sum(w for w, _ in rejects)
     digits = sum(w * (out[:, :10] if out.shape[-1] == 11 else out * (1 - reject)) for w, out in zip(weights, outputs))
-    return np.concatenate([digits, reject], axis=-1)
+    return concatenate([digits, reject], axis=-1)
 
 
 def errors(probs: np.ndarray, labels: np.ndarray) -> int:
@@ -79,14 +80,9 @@ def errors(probs: np.ndarray, labels: np.ndarray) -> int:
                + np.sum(probs[~is_digit].argmax(axis=1) != NOT_A_DIGIT))
 
 
-def log_loss(probs: np.ndarray, labels: np.ndarray) -> float:
-    """Mean negative log-probability of the right class."""
-    return float(-np.mean(np.log(np.clip(probs[np.arange(len(labels)), labels], 1e-12, 1.0))))
-
-
 def choose(paths: list[Path]) -> list[dict]:
     """For every non-empty set of the members, its best weights on validation and what they give."""
-    from model_training.calibrate import validation_digits, validation_set
+    from model_training.calibrate import nll, validation_digits, validation_set
     from recognition.mnist_recipe import to_model_input
 
     images, labels = validation_set(served=True)  # the MNIST validation digits as served, then the generated sets
@@ -97,13 +93,12 @@ def choose(paths: list[Path]) -> list[dict]:
     results = []
     for size in range(1, len(paths) + 1):
         for chosen in itertools.combinations(range(len(paths)), size):
+            if not rejecting([outputs[i] for i in chosen]):
+                continue
             scored = []
             for weights in weightings(size):
                 probs = combine([outputs[i] for i in chosen], weights)
-                if probs.shape[-1] > NOT_A_DIGIT:
-                    scored.append((errors(probs, labels), log_loss(probs, labels), weights, probs))
-            if not scored:
-                continue  # no member answers "not a digit"
+                scored.append((errors(probs, labels), nll(probs, labels), weights, probs))
             wrong, loss, weights, probs = min(scored, key=lambda s: s[:2])
             digit = probs[:, :10].argmax(axis=1)
             results.append({
