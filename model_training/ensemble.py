@@ -28,8 +28,7 @@ import numpy as np  # noqa: E402
 from keras import ops  # noqa: E402
 
 from model_training.models import INPUT_SHAPE  # noqa: E402
-
-NOT_A_DIGIT = 10
+from recognition.classifier import NOT_A_DIGIT  # noqa: E402
 
 
 def build(paths: list[Path], weights: list[float] | None = None) -> keras.Model:

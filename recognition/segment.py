@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from recognition.classifier import NOT_A_DIGIT
 from recognition.errors import EmptyDrawingError, InputError, TooManyDigitsError
 from recognition.mnist_recipe import INK_THRESHOLD, MIN_CONTRAST, stroke_width, to_mnist
 from recognition.seams import seams
@@ -46,7 +47,6 @@ CUT_PENALTY = -1.2  # each cut through a mark costs this much: a split must read
 WIDE = 1.1  # a digit wider than this share of its height (at least most of the line's) ...
 WIDE_PENALTY = -1.5  # ... costs this much per unit of extra width
 
-NOT_A_DIGIT = 10  # the class of "not a digit" in the probabilities
 Scorer = Callable[[np.ndarray], np.ndarray]  # uint8 28x28 -> calibrated class probabilities
 
 
