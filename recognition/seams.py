@@ -23,15 +23,7 @@ def seams(mine: np.ndarray, height: float, pen: float) -> list[np.ndarray]:
     its column on every row.
     """
     h, w = mine.shape
-    cost = mine.astype(np.float32)
-    totals = np.empty((h, w), np.float32)
-    totals[0] = cost[0]
-    for row in range(1, h):
-        above = totals[row - 1]
-        best = above.copy()
-        np.minimum(best[1:], above[:-1] + CUT_SLANT, out=best[1:])
-        np.minimum(best[:-1], above[1:] + CUT_SLANT, out=best[:-1])
-        totals[row] = best + cost[row]
+    totals = seam_totals(mine)
     last = totals[-1]
     margin = max(1, int(CUT_MARGIN * height))
     spacing = max(1, int(CUT_SPACING * height))
@@ -48,6 +40,21 @@ def seams(mine: np.ndarray, height: float, pen: float) -> list[np.ndarray]:
         if margin <= middle < w - margin and all(abs(middle - other.mean()) >= spacing for other in seams):
             seams.append(path)
     return sorted(seams, key=lambda path: float(path.mean()))
+
+
+def seam_totals(mine: np.ndarray) -> np.ndarray:
+    """For every pixel, the least ink a path from the top row down to it crosses, drifting sideways at CUT_SLANT a pixel."""
+    h, w = mine.shape
+    cost = mine.astype(np.float32)
+    totals = np.empty((h, w), np.float32)
+    totals[0] = cost[0]
+    for row in range(1, h):
+        above = totals[row - 1]
+        best = above.copy()
+        np.minimum(best[1:], above[:-1] + CUT_SLANT, out=best[1:])
+        np.minimum(best[:-1], above[1:] + CUT_SLANT, out=best[:-1])
+        totals[row] = best + cost[row]
+    return totals
 
 
 def trace(totals: np.ndarray, ends: np.ndarray) -> np.ndarray:

@@ -101,6 +101,13 @@ class Work:
 
 def prepare(ink: np.ndarray) -> tuple[Work, list[Piece]]:
     """Crop and reduce the ink, label its marks, drop specks and cut the wide marks."""
+    work, stats, marks = reduce_ink(ink)
+    pieces = [piece for i in marks for piece in _cut(work, i, stats[i])]
+    return work, sorted(pieces, key=lambda p: p.centre)[:MAX_PIECES]
+
+
+def reduce_ink(ink: np.ndarray) -> tuple[Work, np.ndarray, list[int]]:
+    """The ink cropped and reduced to working size, its marks labelled: the work, the marks' stats, the marks kept."""
     ink = np.asarray(ink)
     if ink.ndim != 2 or ink.size == 0:
         raise InputError("expected a 2-D image")
@@ -128,8 +135,7 @@ def prepare(ink: np.ndarray) -> tuple[Work, list[Piece]]:
     if len(marks) > MAX_PIECES:
         raise TooManyDigitsError(f"too many separate marks: write a number of at most {MAX_DIGITS} digits")
     work = Work(crop, labels, factor, (left, top), height, max(1.0, stroke_width(mask > 0)), count - 1)
-    pieces = [piece for i in marks for piece in _cut(work, i, stats[i])]
-    return work, sorted(pieces, key=lambda p: p.centre)[:MAX_PIECES]
+    return work, stats, marks
 
 
 def _is_speck(stat: np.ndarray, largest: int, height: float) -> bool:

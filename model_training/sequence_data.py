@@ -1,0 +1,77 @@
+"""Written numbers for training the sequence model, made from MNIST training digits.
+
+Each digit is traced to pen paths once (cached, as tracing is the slow part); a number is then
+1 to 7 of them written side by side with `numbers.write_ink` (spaced, tight or touching, sizes
+and baseline varying, pens thin to thick) and turned into the model's input by the served
+`line_recipe.to_line`. The validation numbers come from the digits training holds out, and the
+test numbers of `model_training.numbers` from MNIST's test split, which training never sees.
+"""
+
+from __future__ import annotations
+
+import pickle
+from multiprocessing import Pool
+from pathlib import Path
+
+import numpy as np
+
+from model_training.canvas import pen_paths
+from model_training.numbers import KINDS, write_ink
+from recognition.line_recipe import LINE_HEIGHT, to_line
+
+KIND_SHARES = {"spaced": 0.3, "tight": 0.3, "touching": 0.4}  # touching numbers are the hard ones
+LENGTHS = (1, 7)  # digits per training number
+HEIGHTS = (120, 160, 200, 280)  # canvas heights: the line recipe reduces every one to LINE_HEIGHT
+
+
+def digit_paths(images: np.ndarray, cache: Path) -> list[list[np.ndarray]]:
+    """Pen paths of every digit, computed on all cores once and kept in `cache`."""
+    if cache.is_file():
+        with cache.open("rb") as f:
+            paths = pickle.load(f)
+        if len(paths) == len(images):
+            return paths
+    with Pool() as pool:
+        paths = pool.map(pen_paths, list(images), chunksize=256)
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    partial = cache.with_suffix(".partial")
+    with partial.open("wb") as f:
+        pickle.dump(paths, f)
+    partial.replace(cache)
+    return paths
+
+
+def make_lines(paths: list[list[np.ndarray]], labels: np.ndarray, count: int,
+               rng: np.random.Generator) -> tuple[list[np.ndarray], list[str]]:
+    """`count` written numbers as uint8 model inputs, and the digits each shows."""
+    kinds, shares = list(KIND_SHARES), list(KIND_SHARES.values())
+    lines, texts = [], []
+    for _ in range(count):
+        chosen = rng.choice(len(paths), size=int(rng.integers(LENGTHS[0], LENGTHS[1] + 1)), replace=False)
+        kind = str(rng.choice(kinds, p=shares))
+        ink = write_ink([paths[i] for i in chosen], kind, rng, int(rng.choice(HEIGHTS)))
+        lines.append(np.round(to_line(ink).image * 255).astype(np.uint8))
+        texts.append("".join(str(int(labels[i])) for i in chosen))
+    return lines, texts
+
+
+def batches(lines: list[np.ndarray], texts: list[str], size: int, rng: np.random.Generator | None = None):
+    """Batches of (inputs, labels, label lengths); numbers of like widths share a batch to save padding."""
+    widths = np.array([line.shape[1] for line in lines])
+    perm = rng.permutation(len(lines)) if rng is not None else np.arange(len(lines))
+    order = perm[np.argsort(widths[perm], kind="stable")]
+    starts = np.arange(0, len(order), size)
+    if rng is not None:
+        rng.shuffle(starts)
+    for start in starts:
+        chosen = order[start:start + size]
+        width = max(lines[i].shape[1] for i in chosen)
+        x = np.zeros((len(chosen), LINE_HEIGHT, width, 1), np.float32)
+        longest = max(len(texts[i]) for i in chosen)
+        y = np.zeros((len(chosen), longest), np.int32)
+        lengths = np.zeros(len(chosen), np.int32)
+        for row, i in enumerate(chosen):
+            x[row, :, :lines[i].shape[1], 0] = lines[i] / 255.0
+            y[row, :len(texts[i])] = [int(c) for c in texts[i]]
+            lengths[row] = len(texts[i])
+        yield x, y, lengths

@@ -1,0 +1,94 @@
+"""Read a whole number in one pass with the sequence model (a CNN over the line, trained with CTC).
+
+The model gives, every STRIDE columns of the line (`line_recipe`), the odds of each digit and of
+CTC's blank ("no new digit here"). The best path keeps each frame's likeliest class, merges
+repeats and drops blanks; each digit it finds keeps the frames where it was read, which tells
+where in the drawing it lies.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from recognition.line_recipe import LINE_HEIGHT, STRIDE, Line, to_line
+
+BLANK = 10  # the class after the ten digits: no new digit in this frame
+
+
+@dataclass(frozen=True)
+class Spotted:
+    """One digit the sequence model found: its frames and its odds there."""
+
+    digit: int
+    first: int  # first frame where it is the best class
+    last: int  # last such frame
+    confidence: float  # its highest probability over those frames
+
+    def columns(self) -> tuple[float, float]:
+        """The line columns its frames cover."""
+        return self.first * STRIDE, (self.last + 1) * STRIDE
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    z = np.asarray(logits, np.float64)
+    z = np.exp(z - z.max(axis=-1, keepdims=True))
+    return z / z.sum(axis=-1, keepdims=True)
+
+
+def spot(logits: np.ndarray) -> list[Spotted]:
+    """The best path through frames x classes logits, as the digits it reads, left to right."""
+    probs = softmax(logits)
+    best = probs.argmax(axis=-1)
+    found: list[Spotted] = []
+    previous = BLANK
+    for frame, cls in enumerate(best):
+        cls = int(cls)
+        if cls != BLANK and cls == previous:
+            last = found[-1]
+            found[-1] = Spotted(cls, last.first, frame, max(last.confidence, float(probs[frame, cls])))
+        elif cls != BLANK:
+            found.append(Spotted(cls, frame, frame, float(probs[frame, cls])))
+        previous = cls
+    return found
+
+
+def best_path(logits: np.ndarray) -> str:
+    """The number the best path reads."""
+    return "".join(str(s.digit) for s in spot(logits))
+
+
+class SequenceModel:
+    """Runs the LiteRT sequence model, resizing its input to each line's width (one per process, locked)."""
+
+    def __init__(self, path: str | Path):
+        from ai_edge_litert.interpreter import Interpreter
+
+        self.path = Path(path)
+        if not self.path.is_file():
+            raise FileNotFoundError(f"model file not found: {self.path}")
+        self._interpreter = Interpreter(model_path=str(self.path), num_threads=1)
+        self._input = self._interpreter.get_input_details()[0]["index"]
+        self._width = 0
+        self._lock = threading.Lock()
+
+    def logits(self, line: Line) -> np.ndarray:
+        """frames x classes logits for a line."""
+        width = line.image.shape[1]
+        with self._lock:
+            if width != self._width:
+                self._interpreter.resize_tensor_input(self._input, [1, LINE_HEIGHT, width, 1])
+                self._interpreter.allocate_tensors()
+                self._output = self._interpreter.get_output_details()[0]["index"]
+                self._width = width
+            self._interpreter.set_tensor(self._input, line.image[None, :, :, None])
+            self._interpreter.invoke()
+            return self._interpreter.get_tensor(self._output)[0].copy()
+
+    def read(self, ink: np.ndarray) -> tuple[Line, list[Spotted]]:
+        """The line made of an ink map and the digits the model spots on it."""
+        line = to_line(ink)
+        return line, spot(self.logits(line))
