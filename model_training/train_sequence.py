@@ -3,7 +3,7 @@
     python -m model_training.train_sequence [--epochs 8] [--numbers 40000] [--resume]
 
 The network slides over the number as `line_recipe.to_line` makes it and gives, every STRIDE
-columns, the odds of each digit or of "no new digit here" (CTC's blank); the number is the
+columns, the odds of each digit, of "a mark that is no digit" or of "no new mark here" (CTC's blank); the number is the
 frames' best classes with repeats and blanks removed (`recognition.sequence`). Each epoch trains
 on a fresh draw of written numbers (`sequence_data`) that depends only on the seed and the epoch,
 so `--resume` continues from the last checkpoint (weights, optimizer, epoch, early-stopping state)
@@ -30,10 +30,10 @@ import tensorflow as tf  # noqa: E402
 from keras import layers  # noqa: E402
 
 from model_training.data import load_mnist, split  # noqa: E402
-from model_training.sequence_data import batches, digit_paths, make_lines  # noqa: E402
+from model_training.sequence_data import batches, make_lines, nondigit_images, traced  # noqa: E402
 from model_training.train import Tee, checkpoint, learning_rate, reseed  # noqa: E402
 from recognition.line_recipe import LINE_HEIGHT  # noqa: E402
-from recognition.sequence import BLANK, best_path  # noqa: E402
+from recognition.sequence import BLANK, best_path, label_text  # noqa: E402
 
 DEFAULT_OUTPUT = Path(__file__).resolve().parent.parent / "build" / "sequence"
 
@@ -63,7 +63,7 @@ def accuracy(model: keras.Model, lines: list[np.ndarray], texts: list[str]) -> f
         logits = model(x, training=False).numpy()
         for row in range(len(x)):
             read = best_path(logits[row])
-            right += read == "".join(str(d) for d in y[row, :lengths[row]])
+            right += read == label_text(y[row, :lengths[row]])
     return right / len(texts)
 
 
@@ -74,9 +74,13 @@ def train(args: argparse.Namespace) -> None:
     (x_train, y_train), (x_val, y_val) = split(x_all, y_all, 0.1, 42)
     if args.limit:
         x_train, y_train, x_val, y_val = x_train[:args.limit], y_train[:args.limit], x_val[:args.limit], y_val[:args.limit]
-    train_paths = digit_paths(x_train, args.output / "paths-train.pkl")
-    val_paths = digit_paths(x_val, args.output / "paths-validation.pkl")
-    val_lines, val_texts = make_lines(val_paths, y_val, args.val_numbers, np.random.default_rng([args.seed, 10**6]))
+    train_paths = traced(x_train, args.output / "paths-train.pkl")
+    val_paths = traced(x_val, args.output / "paths-validation.pkl")
+    marks = traced(nondigit_images(x_train, y_train, args.nondigits, args.seed), args.output / "paths-nondigits.pkl")
+    val_marks = traced(nondigit_images(x_val, y_val, args.nondigits // 10, args.seed + 1),
+                       args.output / "paths-nondigits-validation.pkl")
+    val_lines, val_texts = make_lines(val_paths, y_val, val_marks, args.val_numbers,
+                                      np.random.default_rng([args.seed, 10**6]))
 
     folder = args.output / "checkpoints"
     state_file = folder / "state.json"
@@ -105,7 +109,7 @@ def train(args: argparse.Namespace) -> None:
     while state["epoch"] < args.epochs and state["wait"] < args.patience:
         epoch, start = state["epoch"], time.perf_counter()
         rng = np.random.default_rng([args.seed, epoch])
-        lines, texts = make_lines(train_paths, y_train, args.numbers, rng)
+        lines, texts = make_lines(train_paths, y_train, marks, args.numbers, rng)
         optimizer.learning_rate.assign(learning_rate(epoch, args.epochs, args.learning_rate))
         reseed(model, args.seed * 1000 + epoch)
         losses = [float(step(x, y, n)) for x, y, n in batches(lines, texts, args.batch_size, rng)]
@@ -136,6 +140,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--epochs", type=int, default=8)
     parser.add_argument("--numbers", type=int, default=40000, help="written numbers per epoch")
     parser.add_argument("--val-numbers", type=int, default=2000)
+    parser.add_argument("--nondigits", type=int, default=4000, help="marks that are no digit, to write among digits")
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--learning-rate", type=float, default=2e-3, help="peak of the cosine schedule")
     parser.add_argument("--patience", type=int, default=3)

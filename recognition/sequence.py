@@ -1,7 +1,7 @@
 """Read a whole number in one pass with the sequence model (a CNN over the line, trained with CTC).
 
-The model gives, every STRIDE columns of the line (`line_recipe`), the odds of each digit and of
-CTC's blank ("no new digit here"). The best path keeps each frame's likeliest class, merges
+The model gives, every STRIDE columns of the line (`line_recipe`), the odds of each digit, of
+"a mark that is no digit" and of CTC's blank ("no new mark here"). The best path keeps each frame's likeliest class, merges
 repeats and drops blanks; each digit it finds keeps the frames where it was read, which tells
 where in the drawing it lies.
 """
@@ -14,19 +14,26 @@ from pathlib import Path
 
 import numpy as np
 
+from recognition.classifier import NOT_A_DIGIT
 from recognition.line_recipe import LINE_HEIGHT, STRIDE, Line, to_line
 
-BLANK = 10  # the class after the ten digits: no new digit in this frame
+BLANK = NOT_A_DIGIT + 1  # after the ten digits and "a mark that is no digit": no new mark in this frame
+NOT_A_DIGIT_MARK = "?"  # stands in a number for a mark that is no digit
 
 
 @dataclass(frozen=True)
 class Spotted:
     """One digit the sequence model found: its frames and its odds there."""
 
-    digit: int
+    digit: int  # 0-9, or NOT_A_DIGIT
     first: int  # first frame where it is the best class
     last: int  # last such frame
     confidence: float  # its highest probability over those frames
+    probabilities: np.ndarray  # the odds of the ten digits and NOT_A_DIGIT in that frame, blank left out
+
+    @property
+    def text(self) -> str:
+        return NOT_A_DIGIT_MARK if self.digit == NOT_A_DIGIT else str(self.digit)
 
     def columns(self) -> tuple[float, float]:
         """The line columns its frames cover."""
@@ -47,18 +54,32 @@ def spot(logits: np.ndarray) -> list[Spotted]:
     previous = BLANK
     for frame, cls in enumerate(best):
         cls = int(cls)
+        digits = probs[frame, :BLANK] / probs[frame, :BLANK].sum()
         if cls != BLANK and cls == previous:
             last = found[-1]
-            found[-1] = Spotted(cls, last.first, frame, max(last.confidence, float(probs[frame, cls])))
+            if probs[frame, cls] > last.confidence:
+                found[-1] = Spotted(cls, last.first, frame, float(probs[frame, cls]), digits)
+            else:
+                found[-1] = Spotted(cls, last.first, frame, last.confidence, last.probabilities)
         elif cls != BLANK:
-            found.append(Spotted(cls, frame, frame, float(probs[frame, cls])))
+            found.append(Spotted(cls, frame, frame, float(probs[frame, cls]), digits))
         previous = cls
     return found
 
 
 def best_path(logits: np.ndarray) -> str:
-    """The number the best path reads."""
-    return "".join(str(s.digit) for s in spot(logits))
+    """The number the best path reads, NOT_A_DIGIT_MARK for a mark that is no digit."""
+    return "".join(s.text for s in spot(logits))
+
+
+def label_text(labels) -> str:
+    """Class numbers as the number's text."""
+    return "".join(NOT_A_DIGIT_MARK if int(c) == NOT_A_DIGIT else str(int(c)) for c in labels)
+
+
+def text_labels(text: str) -> list[int]:
+    """A number's text as class numbers."""
+    return [NOT_A_DIGIT if c == NOT_A_DIGIT_MARK else int(c) for c in text]
 
 
 class SequenceModel:
