@@ -2,6 +2,7 @@
 
     python -m model_training.numbers [--count 400] [--seed 2026] [--model saved_model/cnn.tflite]
     python -m model_training.numbers --source validation   # the set segmentation is tuned on
+    python -m model_training.numbers --sequence ''          # segmentation alone, without the sequence model
 
 Each number is 2 to 6 MNIST test digits (from the last HELD_BACK of the test split, never used
 for training or model selection; segmentation's settings are chosen on numbers made from the
@@ -29,9 +30,10 @@ import numpy as np
 
 from model_training.canvas import LOOKS, pen_paths, to_png
 from model_training.data import load_mnist, split
-from recognition import read_ink
+from recognition import DEFAULT_SEQUENCE_MODEL, read_ink
 from recognition.classifier import Classifier
 from recognition.number import read_number
+from recognition.sequence import SequenceModel
 
 HELD_BACK = 5000  # the last 5,000 MNIST test digits
 KINDS = {"spaced": (0.25, 0.8), "tight": (0.03, 0.15), "touching": (-0.12, -0.02)}  # ink gap / line height
@@ -67,16 +69,27 @@ def validation(mnist) -> tuple[np.ndarray, np.ndarray]:
 def write_number(digits: list[np.ndarray], kind: str, rng: np.random.Generator,
                  height: int | None = None) -> np.ndarray:
     """Digits written side by side with a pen: an RGBA canvas `height` pixels high (random if None)."""
+    return with_look(write_ink([pen_paths(d) for d in digits], kind, rng, height), str(rng.choice(LOOKS)))
+
+
+def write_ink(digits: list[list[np.ndarray]], kind: str, rng: np.random.Generator,
+              height: int | None = None, spans: list[tuple[float, float] | None] | None = None) -> np.ndarray:
+    """Digits given as pen paths written side by side: the ink map (uint8, ink bright) of a canvas.
+
+    A digit's size is measured on its own ink, or on its entry of `spans` (top and bottom in its
+    paths' coordinates) where given, so a mark such as a dash keeps its place on the line.
+    """
     height = height or int(rng.choice([160, 200, 280, 400, 600]))
     line = height * rng.uniform(0.45, 0.7)
     pen = line * rng.uniform(0.06, 0.13)
     low, high = KINDS[kind]
     slope = rng.uniform(-0.12, 0.12)
     placed, x = [], 0.0
-    for digit in digits:
-        paths = pen_paths(digit)
+    for n, paths in enumerate(digits):
         points = np.concatenate(paths)
         lo, hi = points.min(axis=0), points.max(axis=0)
+        if spans is not None and spans[n] is not None:
+            lo[1], hi[1] = spans[n]
         scale = line * rng.uniform(0.8, 1.15) / max(hi[1] - lo[1], 1.0)
         width = (hi[0] - lo[0]) * scale
         bottom = slope * x + rng.normal(0, 0.04) * line
@@ -92,7 +105,7 @@ def write_number(digits: list[np.ndarray], kind: str, rng: np.random.Generator,
         for p in paths:
             pts = np.round((p + origin) * 16).astype(np.int32).reshape(-1, 1, 2)
             cv2.polylines(ink, [pts], False, 255, thickness=max(1, round(pen)), lineType=cv2.LINE_AA, shift=4)
-    return with_look(ink, str(rng.choice(LOOKS)))
+    return ink
 
 
 def with_look(ink: np.ndarray, look: str) -> np.ndarray:
@@ -132,17 +145,21 @@ def edit_distance(a: str, b: str) -> int:
     return row[-1]
 
 
-def evaluate(classifier: Classifier, numbers: list[Written]) -> dict[str, float]:
-    """Whole-number accuracy, per-digit accuracy (1 - edits / digits) and times of one set."""
-    right, digits, edits, times = 0, 0, 0, []
+def evaluate(classifier: Classifier, numbers: list[Written], sequence: SequenceModel | None = None) -> dict[str, float]:
+    """Whole-number accuracy, per-digit accuracy (1 - edits / digits) and times of one set, as served;
+    with a sequence model, also the share its best path alone reads right."""
+    right, digits, edits, times, alone = 0, 0, 0, [], 0
     for written in numbers:
         start = time.perf_counter()
-        read = read_number(classifier, read_ink(written.png)).number
+        ink = read_ink(written.png)
+        read = read_number(classifier, ink, sequence=sequence).number
         times.append((time.perf_counter() - start) * 1000)
         right += read == written.text
         digits += len(written.text)
         edits += min(edit_distance(read, written.text), len(written.text))
-    return {"number": right / len(numbers), "digit": 1 - edits / digits,
+        if sequence is not None:
+            alone += "".join(str(s.digit) for s in sequence.read(ink)[1]) == written.text
+    return {"number": right / len(numbers), "digit": 1 - edits / digits, "sequence_alone": alone / len(numbers),
             "p50_ms": float(np.percentile(times, 50)), "p90_ms": float(np.percentile(times, 90))}
 
 
@@ -152,18 +169,24 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--model", default=os.environ.get("DIGITS_MODEL", "saved_model/cnn.tflite"))
     parser.add_argument("--source", choices=SOURCES, default="test", help="held-back test digits, or validation digits")
+    parser.add_argument("--sequence", default=str(DEFAULT_SEQUENCE_MODEL),
+                        help="the sequence model; '' reads by segmentation alone")
     parser.add_argument("--timing", action=argparse.BooleanOptionalAction, default=True)
     args = parser.parse_args(argv)
     source = SOURCES[args.source]
     classifier = Classifier(args.model)
+    sequence = SequenceModel(args.sequence) if args.sequence else None
     mnist = load_mnist()
     rng = np.random.default_rng(args.seed)
-    print(f"{args.count} numbers of 2-6 {args.source} MNIST digits per kind, model {classifier.name}")
+    print(f"{args.count} numbers of 2-6 {args.source} MNIST digits per kind, model {classifier.name}, "
+          f"sequence model {sequence.path.name if sequence else 'none'}")
     for kind in KINDS:
-        found = evaluate(classifier, make_numbers(mnist, kind, args.count, rng, source=source))
-        print(f"{kind:>9}: whole numbers {found['number']:.1%}  digits {found['digit']:.1%}")
+        found = evaluate(classifier, make_numbers(mnist, kind, args.count, rng, source=source), sequence)
+        alone = f"  (sequence model alone {found['sequence_alone']:.1%})" if sequence else ""
+        print(f"{kind:>9}: whole numbers {found['number']:.1%}  digits {found['digit']:.1%}{alone}")
     for kind in KINDS if args.timing else ():
-        found = evaluate(classifier, make_numbers(mnist, kind, max(50, args.count // 4), rng, (4, 4), PAGE_HEIGHT))
+        found = evaluate(classifier, make_numbers(mnist, kind, max(50, args.count // 4), rng, (4, 4), PAGE_HEIGHT),
+                         sequence)
         print(f"4 digits, {kind}, {PAGE_HEIGHT}-pixel-high page canvas: p50 {found['p50_ms']:.2f} ms, "
               f"p90 {found['p90_ms']:.2f} ms, whole numbers {found['number']:.1%}")
 
