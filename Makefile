@@ -19,17 +19,18 @@ run: $(SERVE_STAMP)
 test: $(DEV_STAMP)
 	$(BIN)/python -m pytest
 
-# The whole model from scratch (about 100 minutes on 2 CPU cores; each step resumable): a CNN on
+# The whole model from scratch (about 140 minutes on 2 CPU cores; each step resumable): a CNN on
 # MNIST alone, a second CNN started from it on MNIST, the generated styles and the non-digits,
 # their weighted mean (networks and weights chosen on validation by `python -m model_training.ensemble
-# --choose`), the MLP baseline; export, calibration, report.
+# --choose`), the MLP baseline; export, calibration, report; then the sequence model that reads
+# whole numbers, and its export.
 TRAIN_STEPS = \
 	"--model cnn --no-synth --epochs 20 --output build/stage1" \
 	"--model cnn --epochs 12 --learning-rate 5e-4 --init build/stage1/cnn.keras --output build/member1" \
 	"--model mlp --no-synth --epochs 30"
 
 train: $(DEV_STAMP)
-	rm -rf build/stage1 build/member1 saved_model/checkpoints
+	rm -rf build/stage1 build/member1 build/sequence saved_model/checkpoints
 	$(MAKE) train-resume
 
 train-resume: $(DEV_STAMP)
@@ -40,6 +41,8 @@ train-resume: $(DEV_STAMP)
 	$(BIN)/python -m model_training.export_explain
 	$(BIN)/python -m model_training.calibrate
 	$(BIN)/python -m model_training.evaluate
+	$(BIN)/python -m model_training.train_sequence --resume
+	$(BIN)/python -m model_training.export --model build/sequence/sequence.keras --output saved_model/sequence.tflite
 
 evaluate: $(DEV_STAMP)
 	$(BIN)/python -m model_training.evaluate

@@ -58,6 +58,11 @@ def nondigit_images(x: np.ndarray, y: np.ndarray, count: int, seed: int) -> np.n
     return np.stack([to_mnist(non_digit(rng, x, y)[1]) for _ in range(count)])
 
 
+def strokes(marks: list[list[np.ndarray]], points: int = 3) -> list[list[np.ndarray]]:
+    """The marks whose pen paths hold at least `points` points: enough to draw a stroke."""
+    return [paths for paths in marks if sum(len(p) for p in paths) >= points]
+
+
 def make_lines(paths: list[list[np.ndarray]], labels: np.ndarray, nondigits: list[list[np.ndarray]], count: int,
                rng: np.random.Generator) -> tuple[list[np.ndarray], list[str]]:
     """`count` written numbers as uint8 model inputs, and what each shows ("?" for a mark that is no digit)."""

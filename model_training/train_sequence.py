@@ -30,7 +30,7 @@ import tensorflow as tf  # noqa: E402
 from keras import layers  # noqa: E402
 
 from model_training.data import load_mnist, split  # noqa: E402
-from model_training.sequence_data import batches, make_lines, nondigit_images, traced  # noqa: E402
+from model_training.sequence_data import batches, make_lines, nondigit_images, strokes, traced  # noqa: E402
 from model_training.train import Tee, checkpoint, learning_rate, reseed  # noqa: E402
 from recognition.line_recipe import LINE_HEIGHT  # noqa: E402
 from recognition.sequence import BLANK, best_path, label_text  # noqa: E402
@@ -76,9 +76,10 @@ def train(args: argparse.Namespace) -> None:
         x_train, y_train, x_val, y_val = x_train[:args.limit], y_train[:args.limit], x_val[:args.limit], y_val[:args.limit]
     train_paths = traced(x_train, args.output / "paths-train.pkl")
     val_paths = traced(x_val, args.output / "paths-validation.pkl")
-    marks = traced(nondigit_images(x_train, y_train, args.nondigits, args.seed), args.output / "paths-nondigits.pkl")
-    val_marks = traced(nondigit_images(x_val, y_val, args.nondigits // 10, args.seed + 1),
-                       args.output / "paths-nondigits-validation.pkl")
+    marks = strokes(traced(nondigit_images(x_train, y_train, args.nondigits, args.seed),
+                           args.output / "paths-nondigits.pkl"))
+    val_marks = strokes(traced(nondigit_images(x_val, y_val, args.nondigits // 10, args.seed + 1),
+                               args.output / "paths-nondigits-validation.pkl"))
     val_lines, val_texts = make_lines(val_paths, y_val, val_marks, args.val_numbers,
                                       np.random.default_rng([args.seed, 10**6]))
 
