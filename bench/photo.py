@@ -99,14 +99,14 @@ def table(results: dict[str, dict[str, float]], load: float) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write(section: str) -> None:
-    """Replace this benchmark's section of RESULTS.md (or append it), leaving the rest alone."""
+def write(section: str, heading: str = HEADING) -> None:
+    """Replace a benchmark's section of RESULTS.md (or append it), leaving the rest alone."""
     text = RESULTS.read_text() if RESULTS.exists() else ""
-    start = text.find(HEADING)
+    start = text.find(heading)
     if start < 0:
         RESULTS.write_text(text.rstrip("\n") + "\n\n" + section)
         return
-    end = text.find("\n## ", start + len(HEADING))
+    end = text.find("\n## ", start + len(heading))
     RESULTS.write_text(text[:start] + section + ("" if end < 0 else "\n" + text[end + 1:]))
 
 

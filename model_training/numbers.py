@@ -158,7 +158,7 @@ def evaluate(classifier: Classifier, numbers: list[Written], sequence: SequenceM
         digits += len(written.text)
         edits += min(edit_distance(read, written.text), len(written.text))
         if sequence is not None:
-            alone += "".join(str(s.digit) for s in sequence.read(ink)[1]) == written.text
+            alone += sequence.read(ink).text == written.text
     return {"number": right / len(numbers), "digit": 1 - edits / digits, "sequence_alone": alone / len(numbers),
             "p50_ms": float(np.percentile(times, 50)), "p90_ms": float(np.percentile(times, 90))}
 

@@ -254,12 +254,13 @@ def number_readings(count: int, seed: int = 0) -> float:
     """Share of `count` photographed numbers (2 to 4 validation digits, plain or ruled paper) read
     entirely right by /api/number's reader."""
     from model_training.calibrate import validation_digits
-    from recognition import DEFAULT_MODEL, read_ink
+    from recognition import DEFAULT_MODEL, DEFAULT_SEQUENCE_MODEL, read_ink
     from recognition.classifier import Classifier
     from recognition.errors import InputError
     from recognition.number import read_number
+    from recognition.sequence import SequenceModel
 
-    classifier = Classifier(DEFAULT_MODEL)
+    classifier, sequence = Classifier(DEFAULT_MODEL), SequenceModel(DEFAULT_SEQUENCE_MODEL)
     _, x_val, y_val = validation_digits()
     rng = np.random.default_rng([seed, 99])
     right = 0
@@ -267,7 +268,7 @@ def number_readings(count: int, seed: int = 0) -> float:
         picks = rng.choice(len(x_val), int(rng.integers(2, 5)), replace=False)
         data = number_photo(x_val[picks], rng, ("plain", "ruled paper")[n % 2])
         try:
-            right += read_number(classifier, read_ink(data)).number == "".join(str(d) for d in y_val[picks])
+            right += read_number(classifier, read_ink(data), sequence=sequence).number == "".join(str(d) for d in y_val[picks])
         except InputError:
             pass
     return right / count

@@ -5,6 +5,9 @@ way, one module per step:
 
     bytes -> decode (checked image) -> ink (ink map) -> segment (digits of a number)
           -> mnist_recipe (28x28) -> classifier (answer) -> number (the whole number)
+
+A number is first read whole by the sequence model (line_recipe -> sequence), cut where it
+places the digits (guided), and each part answered by the digit model as above.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from recognition.mnist_recipe import to_mnist
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_MODEL = PROJECT_ROOT / "saved_model" / "cnn.tflite"
+DEFAULT_SEQUENCE_MODEL = PROJECT_ROOT / "saved_model" / "sequence.tflite"  # reads whole numbers
 
 
 def read_ink(data: bytes) -> np.ndarray:

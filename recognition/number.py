@@ -10,9 +10,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from recognition.classifier import Answer, Classifier
-from recognition.segment import segment
+from recognition.guided import agrees, guided_segments
+from recognition.segment import MAX_DIGITS, Segment, segment
+from recognition.sequence import NOT_A_DIGIT_MARK, SequenceModel, Spotted
 
-NOT_A_DIGIT_MARK = "?"  # stands in the number for a mark that is no digit
+SEQUENCE_MARGIN = 2.0  # log-probability by which the sequence model must prefer its reading to overrule segmentation
+DIGIT_WEIGHT = 0.25  # the digit model's say in a part the sequence model's reading overruled segmentation for
 
 
 @dataclass(frozen=True)
@@ -46,7 +49,37 @@ class NumberReading:
         return any(d.answer.uncertain or d.answer.not_a_digit for d in self.digits)
 
 
-def read_number(classifier: Classifier, ink: np.ndarray, top_k: int = 3) -> NumberReading:
-    """The number written in an ink map; raises EmptyDrawingError or TooManyDigitsError."""
-    segments = segment(ink, classifier.probabilities)
+def read_number(classifier: Classifier, ink: np.ndarray, top_k: int = 3,
+                sequence: SequenceModel | None = None) -> NumberReading:
+    """The number written in an ink map; raises EmptyDrawingError or TooManyDigitsError.
+
+    Without a sequence model, segmentation by recognition finds the digits (`segment.py`). With
+    one, the number is first read whole and cut where that model places its marks (`guided.py`);
+    when the digit model reads every part alike, that is the answer. Otherwise segmentation reads
+    the number too, and its reading stands unless the sequence model finds it far less likely
+    than its own (by more than SEQUENCE_MARGIN in log-probability); then the sequence model's
+    parts stand, each answered by both models together (`both`).
+    """
+    if sequence is None:
+        return _reading(classifier, segment(ink, classifier.probabilities), top_k)
+    seen = sequence.read(ink)
+    guided = guided_segments(ink, seen.line, seen.spotted, classifier.probabilities) \
+        if len(seen.spotted) <= MAX_DIGITS else None
+    if guided is not None and agrees(guided, seen.spotted, classifier.calibration.reject_above):
+        return _reading(classifier, guided, top_k)
+    read = _reading(classifier, segment(ink, classifier.probabilities), top_k)
+    if guided is None or read.number == seen.text:
+        return read
+    if seen.log_likelihood(read.number) >= seen.log_likelihood(seen.text) - SEQUENCE_MARGIN:
+        return read
+    return _reading(classifier, [both(g, s) for g, s in zip(guided, seen.spotted)], top_k)
+
+
+def both(part: Segment, spotted: Spotted) -> Segment:
+    """A part answered by both models: the digit model's odds (to the power DIGIT_WEIGHT) times the sequence model's there."""
+    probs = part.probabilities ** DIGIT_WEIGHT * spotted.probabilities[:len(part.probabilities)]
+    return Segment(part.box, part.image, probs / probs.sum())
+
+
+def _reading(classifier: Classifier, segments: list[Segment], top_k: int) -> NumberReading:
     return NumberReading([DigitReading(s.box, classifier.answer_from(s.probabilities, top_k), s.image) for s in segments])

@@ -109,7 +109,47 @@ class SequenceModel:
             self._interpreter.invoke()
             return self._interpreter.get_tensor(self._output)[0].copy()
 
-    def read(self, ink: np.ndarray) -> tuple[Line, list[Spotted]]:
-        """The line made of an ink map and the digits the model spots on it."""
+    def read(self, ink: np.ndarray) -> Reading:
+        """What the model reads in an ink map."""
         line = to_line(ink)
-        return line, spot(self.logits(line))
+        logits = self.logits(line)
+        return Reading(line, logits, spot(logits))
+
+
+@dataclass(frozen=True)
+class Reading:
+    """The sequence model's reading of a drawing: its input line, its frames' logits and the marks it spots."""
+
+    line: Line
+    logits: np.ndarray
+    spotted: list[Spotted]
+
+    @property
+    def text(self) -> str:
+        return "".join(s.text for s in self.spotted)
+
+    def log_likelihood(self, text: str) -> float:
+        """log P(text | drawing) under the model: CTC's forward algorithm over every path that reads `text`."""
+        return ctc_log_likelihood(self.logits, text_labels(text))
+
+
+def ctc_log_likelihood(logits: np.ndarray, labels: list[int]) -> float:
+    """CTC's forward algorithm in log space: the log-probability of `labels` summed over all alignments."""
+    z = np.asarray(logits, np.float64)
+    logp = z - z.max(axis=-1, keepdims=True)
+    logp -= np.log(np.exp(logp).sum(axis=-1, keepdims=True))
+    extended = np.full(2 * len(labels) + 1, BLANK)
+    extended[1::2] = labels
+    n = len(extended)
+    skip = np.zeros(n, bool)  # a label may follow the label two places back, over a blank, unless they repeat
+    skip[3::2] = extended[3::2] != extended[1:-2:2]
+    alpha = np.full(n, -np.inf)
+    alpha[0] = logp[0, BLANK]
+    if n > 1:
+        alpha[1] = logp[0, extended[1]]
+    for frame in logp[1:]:
+        stay_or_step = np.logaddexp(alpha, np.concatenate([[-np.inf], alpha[:-1]]))
+        jump = np.full(n, -np.inf)
+        jump[2:] = np.where(skip[2:], alpha[:-2], -np.inf)
+        alpha = np.logaddexp(stay_or_step, jump) + frame[extended]
+    return float(np.logaddexp(alpha[-1], alpha[-2]) if n > 1 else alpha[-1])

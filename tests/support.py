@@ -43,6 +43,18 @@ def stop_process_group(process: subprocess.Popen, grace_s: float = 20.0) -> None
             process.wait()
 
 
+def kill_once_written(command: list[str], path: Path, after_s: float = 0.0, timeout_s: float = 300.0) -> None:
+    """Run a command in its own session and SIGKILL it `after_s` seconds after `path` appears (a killed training run)."""
+    process = subprocess.Popen(command, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               start_new_session=True)
+    deadline = time.monotonic() + timeout_s
+    while not path.exists() and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.1)
+    time.sleep(after_s)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+
+
 def children(pid: int) -> list[int]:
     """Process ids whose parent is `pid`."""
     found = []

@@ -48,6 +48,7 @@ def test_the_image_copies_every_project_file_the_server_imports_and_the_model():
         relative = path[len(str(PROJECT_ROOT)) + 1:]
         assert any(relative == s or relative.startswith(s) for s in sources), f"{relative} is not in the image"
     assert "saved_model/cnn.tflite" in sources and "saved_model/cnn.calibration.json" in sources
+    assert "saved_model/sequence.tflite" in sources
     ignore = (DEPLOY / "Dockerfile.dockerignore").read_text().splitlines()
     for source in sources:
         assert "!" + source in ignore, f"{source} is copied but .dockerignore keeps it from the builder"

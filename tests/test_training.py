@@ -4,11 +4,7 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import signal
-import subprocess
 import sys
-import time
 import zipfile
 
 import h5py
@@ -18,7 +14,7 @@ import pytest
 
 from model_training import evaluate, train
 from recognition.mnist_recipe import to_model_input
-from webapp import PROJECT_ROOT
+from tests.support import kill_once_written
 
 
 def short_training(model: str, out) -> None:
@@ -71,16 +67,9 @@ def test_killed_run_resumes_to_the_same_figures(tmp_path):
     """A run killed during its second epoch, resumed with --resume, ends as an uninterrupted run does."""
     train.main(RESUME_ARGS + ["--output", str(tmp_path / "whole")])
     parts = tmp_path / "parts"
-    command = [sys.executable, "-m", "model_training.train", *RESUME_ARGS, "--output", str(parts)]
-    process = subprocess.Popen(command, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                               start_new_session=True)
     state = parts / "checkpoints" / "cnn" / "state.json"
-    deadline = time.monotonic() + 300
-    while not state.exists() and time.monotonic() < deadline and process.poll() is None:
-        time.sleep(0.2)
-    time.sleep(2)  # well into the second epoch
-    os.killpg(process.pid, signal.SIGKILL)
-    process.wait()
+    kill_once_written([sys.executable, "-m", "model_training.train", *RESUME_ARGS, "--output", str(parts)], state,
+                      after_s=2)  # well into the second epoch
     assert json.loads(state.read_text())["epoch"] == 1, "killed after the first epoch's checkpoint"
     assert not (parts / "cnn.keras").exists()
 

@@ -14,8 +14,9 @@ from typing import IO, Any
 
 from flask import Flask, Request
 
-from recognition import DEFAULT_MODEL, PROJECT_ROOT
+from recognition import DEFAULT_MODEL, DEFAULT_SEQUENCE_MODEL, PROJECT_ROOT
 from recognition.classifier import Classifier
+from recognition.sequence import SequenceModel
 from webapp import api, errors, number_api, pages, security
 from webapp import corrections_api, corrections_cli, database
 from webapp import explain_api, limits, metrics, openapi
@@ -37,9 +38,10 @@ class InMemoryRequest(Request):
 
 
 def config_from_env() -> dict[str, Any]:
-    """Settings read from the environment (DIGITS_MODEL, DIGITS_MAX_BYTES)."""
+    """Settings read from the environment (DIGITS_MODEL, DIGITS_SEQUENCE_MODEL, DIGITS_MAX_BYTES)."""
     return {
         "MODEL_PATH": os.environ.get("DIGITS_MODEL", str(DEFAULT_MODEL)),
+        "SEQUENCE_MODEL_PATH": os.environ.get("DIGITS_SEQUENCE_MODEL", str(DEFAULT_SEQUENCE_MODEL)),
         "MAX_CONTENT_LENGTH": int(os.environ.get("DIGITS_MAX_BYTES", DEFAULT_MAX_BYTES)),
     }
 
@@ -53,6 +55,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.from_mapping(test_config)
     app.config["MAX_FORM_MEMORY_SIZE"] = app.config["MAX_CONTENT_LENGTH"]
     app.extensions["classifier"] = Classifier(app.config["MODEL_PATH"])
+    sequence_path = app.config["SEQUENCE_MODEL_PATH"]  # empty: numbers are read by segmentation alone
+    app.extensions["sequence"] = SequenceModel(sequence_path) if sequence_path else None
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(number_api.bp)

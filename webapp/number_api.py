@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, current_app, jsonify
 
 from recognition import read_ink
 from recognition.errors import InputError
@@ -36,7 +36,7 @@ def number():
         received = time.perf_counter()
         ink = read_ink(data)
         decoded = time.perf_counter()
-        reading = read_number(classifier(), ink, top_k)
+        reading = read_number(classifier(), ink, top_k, current_app.extensions["sequence"])
     except InputError as exc:
         return refusal(exc)
     done = time.perf_counter()
@@ -51,6 +51,7 @@ def number():
         not_a_digit=any(d.answer.not_a_digit for d in reading.digits),
         size=[int(ink.shape[1]), int(ink.shape[0])],
         model=classifier().name,
+        sequence_model=current_app.extensions["sequence"].path.name if current_app.extensions["sequence"] else None,
         timing_ms={
             "decode": round((decoded - start) * 1000, 3),
             "read": round((done - decoded) * 1000, 3),

@@ -11,10 +11,11 @@ import os
 import sys
 from pathlib import Path
 
-from recognition import DEFAULT_MODEL, preprocess, read_ink
+from recognition import DEFAULT_MODEL, DEFAULT_SEQUENCE_MODEL, preprocess, read_ink
 from recognition.classifier import Classifier
 from recognition.errors import InputError
 from recognition.number import read_number
+from recognition.sequence import SequenceModel
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 
@@ -38,10 +39,10 @@ def predict_file(classifier: Classifier, path: Path, top_k: int) -> str:
     return f"{path}: {shown}{'  (not sure)' if answer.uncertain else ''}"
 
 
-def number_file(classifier: Classifier, path: Path) -> str:
+def number_file(classifier: Classifier, sequence: SequenceModel | None, path: Path) -> str:
     """One line for one file holding a number: the number, then each digit with its confidence."""
     try:
-        reading = read_number(classifier, read_ink(read_file(path)), 1)
+        reading = read_number(classifier, read_ink(read_file(path)), 1, sequence)
     except (InputError, OSError) as exc:
         return f"{path}: error: {exc}"
     shown = "  ".join(f"{d.text} ({d.answer.predictions[0].confidence:.1%})" for d in reading.digits)
@@ -55,14 +56,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--top-k", type=int, default=3, choices=range(1, 11), metavar="1..10")
     parser.add_argument("--model", type=Path, default=os.environ.get("DIGITS_MODEL", DEFAULT_MODEL),
                         help="a .tflite or .keras model file (default: $DIGITS_MODEL or the shipped model)")
+    parser.add_argument("--sequence-model", default=os.environ.get("DIGITS_SEQUENCE_MODEL", str(DEFAULT_SEQUENCE_MODEL)),
+                        help="the .tflite model that reads whole numbers ('' reads them by segmentation alone)")
     args = parser.parse_args(argv)
     try:
         classifier = Classifier(args.model)
+        sequence = SequenceModel(args.sequence_model) if args.number and args.sequence_model else None
     except (FileNotFoundError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     if args.number:
-        lines = [number_file(classifier, path) for path in args.images]
+        lines = [number_file(classifier, sequence, path) for path in args.images]
     else:
         lines = [predict_file(classifier, path, args.top_k) for path in args.images]
     print("\n".join(lines))
