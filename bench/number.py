@@ -6,7 +6,9 @@ Starts the server as the tests do (`make run` on a free loopback port), sends ea
 a time over a keep-alive connection as the page does (a base64 PNG in JSON) and reads
 `timing_ms.total` from each answer (the server's own time) beside the wall time the client saw.
 The numbers are 4 held-back MNIST test digits written on a page-sized canvas (`model_training.numbers`),
-spaced, tight and touching. With --write, puts the figures in bench/RESULTS.md under their own heading.
+spaced, tight and touching; the same drawings go through a second server reading numbers by
+segmentation alone, for comparison. With --write, puts the figures in bench/RESULTS.md under
+their own heading.
 """
 
 from __future__ import annotations
@@ -47,8 +49,8 @@ def timed(connection: http.client.HTTPConnection, path: str, body: bytes) -> tup
     return answer["timing_ms"]["total"], wall, read
 
 
-def run(count: int) -> dict[str, dict[str, float]]:
-    """Time `count` numbers of each kind, and `count` single digits, through a fresh server."""
+def run(count: int, env: dict[str, str] | None = None) -> dict[str, dict[str, float]]:
+    """Time `count` numbers of each kind, and `count` single digits, through a fresh server (`env` added to its environment)."""
     mnist = load_mnist()
     x_test, y_test = numbers.held_back(mnist)
     rng = np.random.default_rng(4)
@@ -59,7 +61,7 @@ def run(count: int) -> dict[str, dict[str, float]]:
     digits = [(as_json(draw_digit(x_test[i], Style(canvas=CANVAS_SIDE, size=0.7, pen=1 / 18))), str(y_test[i]))
               for i in range(count)]
     cases[f"one digit, {CANVAS_SIDE}x{CANVAS_SIDE} canvas (`/api/predict`)"] = ("/api/predict", digits)
-    server = Server(env={"DIGITS_RATE_LIMIT": "off"}, log_name="bench-number.log")
+    server = Server(env={"DIGITS_RATE_LIMIT": "off", **(env or {})}, log_name="bench-number.log")
     try:
         connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
         results = {}
@@ -80,16 +82,20 @@ def run(count: int) -> dict[str, dict[str, float]]:
     return results
 
 
-def table(results: dict[str, dict[str, float]], load: float) -> str:
-    """The figures as a markdown section; `load` is the machine's load average when the run began."""
+def table(results: dict[str, dict[str, float]], alone: dict[str, dict[str, float]], load: float) -> str:
+    """The figures as a markdown section, beside those of segmentation alone; `load` is the load average at the start."""
     lines = [HEADING, "", f"Run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} with `python -m bench.number --write`: "
              f"`make run` as configured, one request at a time over a keep-alive connection, {os.cpu_count()} cores, "
-             f"load average {load:.1f} when the run began (other work on the machine slows every figure).", "",
-             "|  | requests | server `timing_ms.total` p50 / p95 (ms) | wall p50 / p95 (ms) | read right |",
-             "|---|---|---|---|---|"]
+             f"load average {load:.1f} when the run began (other work on the machine slows every figure). Beside it, "
+             "the same drawings through a second server started with `DIGITS_SEQUENCE_MODEL=` (segmentation alone).", "",
+             "|  | requests | server `timing_ms.total` p50 / p95 (ms) | wall p50 / p95 (ms) | read right "
+             "| segmentation alone: server p50 / p95 (ms), read right |",
+             "|---|---|---|---|---|---|"]
     for name, r in results.items():
+        a = alone[name]
         lines.append(f"| {name} | {r['requests']} | {r['server p50']:.2f} / {r['server p95']:.2f} "
-                     f"| {r['wall p50']:.2f} / {r['wall p95']:.2f} | {r['right']:.0%} |")
+                     f"| {r['wall p50']:.2f} / {r['wall p95']:.2f} | {r['right']:.0%} "
+                     f"| {a['server p50']:.2f} / {a['server p95']:.2f}, {a['right']:.0%} |")
     return "\n".join(lines) + "\n"
 
 
@@ -99,7 +105,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--write", action="store_true", help="put the figures in bench/RESULTS.md")
     args = parser.parse_args(argv)
     load = os.getloadavg()[0]
-    section = table(run(args.numbers), load)
+    section = table(run(args.numbers), run(args.numbers, {"DIGITS_SEQUENCE_MODEL": ""}), load)
     print(section)
     if args.write:
         write(section, HEADING)

@@ -1,6 +1,6 @@
 """Train the sequence model that reads a whole written number: a small CNN over the line, CTC loss.
 
-    python -m model_training.train_sequence [--epochs 8] [--numbers 40000] [--resume]
+    python -m model_training.train_sequence [--epochs 10] [--numbers 40000] [--resume]
 
 The network slides over the number as `line_recipe.to_line` makes it and gives, every STRIDE
 columns, the odds of each digit, of "a mark that is no digit" or of "no new mark here" (CTC's blank); the number is the
@@ -138,7 +138,7 @@ def train(args: argparse.Namespace) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--epochs", type=int, default=8)
+    parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--numbers", type=int, default=40000, help="written numbers per epoch")
     parser.add_argument("--val-numbers", type=int, default=2000)
     parser.add_argument("--nondigits", type=int, default=4000, help="marks that are no digit, to write among digits")

@@ -49,17 +49,19 @@ def guided_segments(ink: np.ndarray, line: Line, spotted: list[Spotted], probabi
         bounds.append(np.maximum(path, bounds[-1]))
     bounds.append(np.full(h, w))
 
-    columns = np.arange(w)[None, :]
     segments = []
     for a, b in zip(bounds, bounds[1:]):
-        inside = kept & (columns >= a[:, None]) & (columns < b[:, None])
+        x0, x1 = int(a.min()), int(b.max())  # the part lies within these columns
+        columns = np.arange(x0, x1)[None, :]
+        inside = kept[:, x0:x1] & (columns >= a[:, None]) & (columns < b[:, None])
         rows, cols = np.flatnonzero(inside.any(axis=1)), np.flatnonzero(inside.any(axis=0))
         if rows.size == 0:
             return None
         top, bottom, left, right = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
         if holds_two(inside[:, left:right], work.height):
             return None
-        image = np.where(inside, work.ink, 0)[top:bottom, left:right].astype(np.uint8)
+        image = np.where(inside, work.ink[:, x0:x1], 0)[top:bottom, left:right].astype(np.uint8)
+        left, right = left + x0, right + x0
         try:
             digit = to_mnist(image)
         except EmptyDrawingError:
