@@ -144,6 +144,19 @@ def checkpoint(folder: Path, model: keras.Model, state: dict) -> None:
     os.replace(folder / "state.tmp.json", folder / "state.json")
 
 
+def keep_best(folder: Path, model: keras.Model, state: dict, key: str, value: float, lower_is_better: bool = True) -> None:
+    """Early stopping's bookkeeping after an epoch: a new best `value` keeps the weights (written
+    atomically) and resets the wait; anything else counts one more epoch of waiting."""
+    best = state[key]
+    if best is None or (value < best if lower_is_better else value > best):
+        state.update({key: value, "best_epoch": state["epoch"], "wait": 0})
+        folder.mkdir(parents=True, exist_ok=True)
+        model.save_weights(folder / "best.tmp.weights.h5")
+        os.replace(folder / "best.tmp.weights.h5", folder / "best.weights.h5")
+    else:
+        state["wait"] += 1
+
+
 def train(args: argparse.Namespace) -> dict:
     """Run (or resume) one training and write the model and its history; return the history record."""
     keras.utils.set_random_seed(args.seed)
@@ -193,15 +206,8 @@ def train(args: argparse.Namespace) -> dict:
         for key, values in fit.history.items():
             state["history"].setdefault(key, []).append(float(values[-1]))
         state["history"].setdefault("learning_rate", []).append(learning_rate(epoch, args.epochs, args.learning_rate))
-        val_loss = state["history"]["val_loss"][-1]
         state["epoch"] = epoch + 1
-        if state["best_val_loss"] is None or val_loss < state["best_val_loss"]:
-            state.update(best_val_loss=val_loss, best_epoch=epoch + 1, wait=0)
-            folder.mkdir(parents=True, exist_ok=True)
-            model.save_weights(folder / "best.tmp.weights.h5")
-            os.replace(folder / "best.tmp.weights.h5", folder / "best.weights.h5")
-        else:
-            state["wait"] += 1
+        keep_best(folder, model, state, "best_val_loss", state["history"]["val_loss"][-1])
         state["wall_time_s"] += time.perf_counter() - start
         checkpoint(folder, model, state)
         done_here += 1

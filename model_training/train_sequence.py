@@ -31,7 +31,7 @@ from keras import layers  # noqa: E402
 
 from model_training.data import load_mnist, split  # noqa: E402
 from model_training.sequence_data import batches, make_lines, nondigit_images, strokes, traced  # noqa: E402
-from model_training.train import Tee, checkpoint, learning_rate, reseed  # noqa: E402
+from model_training.train import Tee, checkpoint, keep_best, learning_rate, reseed  # noqa: E402
 from recognition.line_recipe import LINE_HEIGHT  # noqa: E402
 from recognition.sequence import BLANK, best_path, label_text  # noqa: E402
 
@@ -119,13 +119,7 @@ def train(args: argparse.Namespace) -> None:
         print(f"epoch {epoch + 1}: loss {np.mean(losses):.4f}, validation numbers read right {found:.2%}, "
               f"{time.perf_counter() - start:.0f} s")
         state["epoch"] = epoch + 1
-        if state["best"] is None or found > state["best"]:
-            state.update(best=found, best_epoch=epoch + 1, wait=0)
-            folder.mkdir(parents=True, exist_ok=True)
-            model.save_weights(folder / "best.tmp.weights.h5")
-            os.replace(folder / "best.tmp.weights.h5", folder / "best.weights.h5")
-        else:
-            state["wait"] += 1
+        keep_best(folder, model, state, "best", found, lower_is_better=False)
         state["wall_time_s"] += time.perf_counter() - start
         checkpoint(folder, model, state)
     best = build()

@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 
 from recognition.errors import EmptyDrawingError
-from recognition.mnist_recipe import INK_THRESHOLD, MIN_CONTRAST
+from recognition.mnist_recipe import INK_THRESHOLD, MIN_CONTRAST, bounding_box
 
 LINE_HEIGHT = 32  # pixels: the model's input height
 INNER_HEIGHT = 28  # the ink's height inside the line
@@ -68,10 +68,8 @@ def to_line(ink: np.ndarray) -> Line:
     peak = int(ink.max()) if ink.size else 0
     if peak < MIN_CONTRAST * 255:
         raise EmptyDrawingError("the drawing is empty: write a number")
-    inked = ink > INK_THRESHOLD * peak
-    rows, cols = np.flatnonzero(inked.any(axis=1)), np.flatnonzero(inked.any(axis=0))
-    top, left = int(rows[0]), int(cols[0])
-    crop = ink[top:rows[-1] + 1, left:cols[-1] + 1]
+    top, bottom, left, right = bounding_box(ink > INK_THRESHOLD * peak)
+    crop = ink[top:bottom, left:right]
     span = crop.shape[1]  # input pixels across the ink
     early = 2 * INNER_HEIGHT / crop.shape[0]  # level at twice the line's scale: as good, far quicker
     if early < 1:

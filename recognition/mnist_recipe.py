@@ -26,7 +26,7 @@ MIN_CONTRAST = 0.12  # below this peak contrast an image holds no drawing
 MIN_COMPONENT_SHARE = 0.02  # specks smaller than this share of the ink are dropped
 
 
-def _bounding_box(mask: np.ndarray) -> tuple[int, int, int, int] | None:
+def bounding_box(mask: np.ndarray) -> tuple[int, int, int, int] | None:
     """(top, bottom, left, right) of the True pixels, bottom and right exclusive; None if none."""
     rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
     if rows.size == 0:
@@ -76,7 +76,7 @@ def _digit_box(ink: np.ndarray, threshold: int) -> tuple[int, int, int, int] | N
         areas = stats[1:, cv2.CC_STAT_AREA]
         keep = np.flatnonzero(areas >= MIN_COMPONENT_SHARE * areas.sum()) + 1
         mask = np.isin(labels, keep)
-    box = _bounding_box(mask)
+    box = bounding_box(mask)
     if box is None or factor == 1:
         return box
     top, bottom, left, right = box  # back to full resolution, one coarse pixel wider
@@ -123,7 +123,7 @@ def to_mnist(ink: np.ndarray) -> np.ndarray:
         raise EmptyDrawingError("the drawing is empty: draw a digit")
     top, bottom, left, right = box
     digit = ink[top:bottom, left:right]
-    tight = _bounding_box(digit > INK_THRESHOLD * peak)  # exact edges at full resolution
+    tight = bounding_box(digit > INK_THRESHOLD * peak)  # exact edges at full resolution
     if tight is None:
         raise EmptyDrawingError("the drawing is empty: draw a digit")
     top, bottom, left, right = tight
@@ -136,7 +136,7 @@ def to_mnist(ink: np.ndarray) -> np.ndarray:
     pad = WORK // 4
     digit = cv2.copyMakeBorder(_fit(digit, WORK), pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=0)
     digit = _normalise_stroke(digit)
-    box = _bounding_box(digit > INK_THRESHOLD / 2)
+    box = bounding_box(digit > INK_THRESHOLD / 2)
     if box is None:
         raise EmptyDrawingError("the drawing is empty: draw a digit")
     top, bottom, left, right = box

@@ -23,7 +23,7 @@ import numpy as np
 
 from recognition.classifier import NOT_A_DIGIT
 from recognition.errors import EmptyDrawingError, InputError, TooManyDigitsError
-from recognition.mnist_recipe import INK_THRESHOLD, MIN_CONTRAST, stroke_width, to_mnist
+from recognition.mnist_recipe import INK_THRESHOLD, MIN_CONTRAST, bounding_box, stroke_width, to_mnist
 from recognition.seams import seams
 
 MAX_DIGITS = 20  # a number has 1 to MAX_DIGITS digits
@@ -115,9 +115,8 @@ def reduce_ink(ink: np.ndarray) -> tuple[Work, np.ndarray, list[int]]:
     if peak < MIN_CONTRAST * 255:
         raise EmptyDrawingError("the drawing is empty: write a number")
     inked = ink > INK_THRESHOLD * peak
-    rows, cols = np.flatnonzero(inked.any(axis=1)), np.flatnonzero(inked.any(axis=0))
-    top, left = int(rows[0]), int(cols[0])
-    crop = ink[top:rows[-1] + 1, left:cols[-1] + 1]
+    top, bottom, left, right = bounding_box(inked)
+    crop = ink[top:bottom, left:right]
     if crop.size == ink.size and min(crop.shape) > 8 and inked.mean() > 0.95:
         raise EmptyDrawingError("the image is all ink: write a number on a plain background")
     factor = max(1, -(-crop.shape[0] // WORK_HEIGHT))

@@ -72,7 +72,7 @@ def test_stroke_ratio_matches_mnist(mnist):
     ratios = []
     for digit in x_train[:2000]:
         ink = digit.astype(np.float32) / 255.0
-        top, bottom, left, right = mnist_recipe._bounding_box(ink > mnist_recipe.INK_THRESHOLD)
+        top, bottom, left, right = mnist_recipe.bounding_box(ink > mnist_recipe.INK_THRESHOLD)
         fitted = mnist_recipe._fit(ink[top:bottom, left:right], mnist_recipe.WORK)
         ratios.append(mnist_recipe.stroke_width(fitted > mnist_recipe.INK_THRESHOLD) / mnist_recipe.WORK)
     assert np.median(ratios) == pytest.approx(mnist_recipe.MNIST_STROKE_RATIO, rel=0.05)
