@@ -15,7 +15,7 @@ import numpy as np
 from recognition.classifier import NOT_A_DIGIT
 from recognition.errors import EmptyDrawingError
 from recognition.line_recipe import STRIDE, Line
-from recognition.mnist_recipe import to_mnist
+from recognition.mnist_recipe import bounding_box, to_mnist
 from recognition.seams import CUT_SLANT, seam_totals
 from recognition.segment import FRAGMENT, MAX_JOIN_GAP, Scorer, Segment, reduce_ink
 from recognition.sequence import Spotted
@@ -54,10 +54,10 @@ def guided_segments(ink: np.ndarray, line: Line, spotted: list[Spotted], probabi
         x0, x1 = int(a.min()), int(b.max())  # the part lies within these columns
         columns = np.arange(x0, x1)[None, :]
         inside = kept[:, x0:x1] & (columns >= a[:, None]) & (columns < b[:, None])
-        rows, cols = np.flatnonzero(inside.any(axis=1)), np.flatnonzero(inside.any(axis=0))
-        if rows.size == 0:
+        box = bounding_box(inside)
+        if box is None:
             return None
-        top, bottom, left, right = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+        top, bottom, left, right = box
         if holds_two(inside[:, left:right], work.height):
             return None
         image = np.where(inside, work.ink[:, x0:x1], 0)[top:bottom, left:right].astype(np.uint8)
@@ -67,8 +67,8 @@ def guided_segments(ink: np.ndarray, line: Line, spotted: list[Spotted], probabi
         except EmptyDrawingError:
             return None
         f, (ox, oy) = work.factor, work.offset
-        box = (ox + left * f, oy + top * f, (right - left) * f, (bottom - top) * f)
-        segments.append(Segment(box, digit, probabilities(digit)))
+        segments.append(Segment((ox + left * f, oy + top * f, (right - left) * f, (bottom - top) * f),
+                                digit, probabilities(digit)))
     return segments
 
 
@@ -104,8 +104,8 @@ def holds_two(mask: np.ndarray, line: float) -> bool:
 
 
 def _height(mask: np.ndarray) -> int:
-    rows = np.flatnonzero(mask.any(axis=1))
-    return int(rows[-1] - rows[0] + 1) if rows.size else 0
+    box = bounding_box(mask)
+    return box[1] - box[0] if box else 0
 
 
 def agrees(segments: list[Segment], spotted: list[Spotted], reject_above: float) -> bool:
