@@ -77,9 +77,9 @@ def train(args: argparse.Namespace) -> None:
     train_paths = traced(x_train, args.output / "paths-train.pkl")
     val_paths = traced(x_val, args.output / "paths-validation.pkl")
     marks = strokes(traced(nondigit_images(x_train, y_train, args.nondigits, args.seed),
-                           args.output / "paths-nondigits.pkl"))
+                           args.output / f"paths-nondigits-{args.seed}.pkl"))  # the seed draws the marks
     val_marks = strokes(traced(nondigit_images(x_val, y_val, args.nondigits // 10, args.seed + 1),
-                               args.output / "paths-nondigits-validation.pkl"))
+                               args.output / f"paths-nondigits-validation-{args.seed}.pkl"))
     val_lines, val_texts = make_lines(val_paths, y_val, val_marks, args.val_numbers,
                                       np.random.default_rng([args.seed, 10**6]))
 

@@ -33,22 +33,22 @@ class Spotted:
 
     @property
     def text(self) -> str:
-        return NOT_A_DIGIT_MARK if self.digit == NOT_A_DIGIT else str(self.digit)
+        return label_text([self.digit])
 
     def columns(self) -> tuple[float, float]:
         """The line columns its frames cover."""
         return self.first * STRIDE, (self.last + 1) * STRIDE
 
 
-def softmax(logits: np.ndarray) -> np.ndarray:
+def log_softmax(logits: np.ndarray) -> np.ndarray:
     z = np.asarray(logits, np.float64)
-    z = np.exp(z - z.max(axis=-1, keepdims=True))
-    return z / z.sum(axis=-1, keepdims=True)
+    z = z - z.max(axis=-1, keepdims=True)
+    return z - np.log(np.exp(z).sum(axis=-1, keepdims=True))
 
 
 def spot(logits: np.ndarray) -> list[Spotted]:
     """The best path through frames x classes logits, as the digits it reads, left to right."""
-    probs = softmax(logits)
+    probs = np.exp(log_softmax(logits))
     best = probs.argmax(axis=-1)
     found: list[Spotted] = []
     previous = BLANK
@@ -69,7 +69,7 @@ def spot(logits: np.ndarray) -> list[Spotted]:
 
 def best_path(logits: np.ndarray) -> str:
     """The number the best path reads, NOT_A_DIGIT_MARK for a mark that is no digit."""
-    return "".join(s.text for s in spot(logits))
+    return label_text([s.digit for s in spot(logits)])
 
 
 def label_text(labels) -> str:
@@ -126,7 +126,7 @@ class Reading:
 
     @property
     def text(self) -> str:
-        return "".join(s.text for s in self.spotted)
+        return label_text([s.digit for s in self.spotted])
 
     def log_likelihood(self, text: str) -> float:
         """log P(text | drawing) under the model: CTC's forward algorithm over every path that reads `text`."""
@@ -135,9 +135,7 @@ class Reading:
 
 def ctc_log_likelihood(logits: np.ndarray, labels: list[int]) -> float:
     """CTC's forward algorithm in log space: the log-probability of `labels` summed over all alignments."""
-    z = np.asarray(logits, np.float64)
-    logp = z - z.max(axis=-1, keepdims=True)
-    logp -= np.log(np.exp(logp).sum(axis=-1, keepdims=True))
+    logp = log_softmax(logits)
     extended = np.full(2 * len(labels) + 1, BLANK)
     extended[1::2] = labels
     n = len(extended)

@@ -31,12 +31,13 @@ def digit_json(reading: DigitReading) -> dict:
 @bp.post("/api/number")
 def number():
     start = time.perf_counter()
+    sequence = current_app.extensions["sequence"]  # None: segmentation alone
     try:
         data, top_k = read_request()
         received = time.perf_counter()
         ink = read_ink(data)
         decoded = time.perf_counter()
-        reading = read_number(classifier(), ink, top_k, current_app.extensions["sequence"])
+        reading = read_number(classifier(), ink, top_k, sequence)
     except InputError as exc:
         return refusal(exc)
     done = time.perf_counter()
@@ -51,7 +52,7 @@ def number():
         not_a_digit=any(d.answer.not_a_digit for d in reading.digits),
         size=[int(ink.shape[1]), int(ink.shape[0])],
         model=classifier().name,
-        sequence_model=current_app.extensions["sequence"].path.name if current_app.extensions["sequence"] else None,
+        sequence_model=sequence.path.name if sequence else None,
         timing_ms={
             "decode": round((decoded - start) * 1000, 3),
             "read": round((done - decoded) * 1000, 3),
