@@ -37,7 +37,7 @@ from recognition.sequence import SequenceModel
 
 HELD_BACK = 5000  # the last 5,000 MNIST test digits
 KINDS = {"spaced": (0.25, 0.8), "tight": (0.03, 0.15), "touching": (-0.12, -0.02)}  # ink gap / line height
-PAGE_HEIGHT = 200  # the page exports number drawings this many pixels high
+PAGE_HEIGHT = 160  # the page exports every drawing this many pixels high (EXPORT_SIZE in static/app.js)
 VAL_SIZE, SPLIT_SEED = 0.1, 42  # training's default validation split
 
 
