@@ -1,15 +1,13 @@
 """Train the sequence model that reads a whole written number: a small CNN over the line, CTC loss.
 
     python -m model_training.train_sequence [--epochs 10] [--numbers 40000] [--resume]
-    python -m model_training.train_sequence --init build/sequence/sequence.keras --seed 43 --output build/sequence-more
 
 The network slides over the number as `line_recipe.to_line` makes it and gives, every STRIDE
 columns, the odds of each digit, of "a mark that is no digit" or of "no new mark here" (CTC's blank); the number is the
 frames' best classes with repeats and blanks removed (`recognition.sequence`). Each epoch trains
 on a fresh draw of written numbers (`sequence_data`) that depends only on the seed and the epoch,
 so `--resume` continues from the last checkpoint (weights, optimizer, epoch, early-stopping state)
-to the same figures as an uninterrupted run. `--init` continues training a finished model on fresh
-numbers (another seed) with a new schedule. Validation numbers are made from the digits the
+to the same figures as an uninterrupted run. Validation numbers are made from the digits the
 digit model's training held out. Writes `<output>/sequence.keras` and a log in `<output>/logs/`.
 """
 
@@ -76,13 +74,12 @@ def train(args: argparse.Namespace) -> None:
     (x_train, y_train), (x_val, y_val) = split(x_all, y_all, 0.1, 42)
     if args.limit:
         x_train, y_train, x_val, y_val = x_train[:args.limit], y_train[:args.limit], x_val[:args.limit], y_val[:args.limit]
-    cache = args.cache or args.output
-    train_paths = traced(x_train, cache / "paths-train.pkl")
-    val_paths = traced(x_val, cache / "paths-validation.pkl")
+    train_paths = traced(x_train, args.output / "paths-train.pkl")
+    val_paths = traced(x_val, args.output / "paths-validation.pkl")
     marks = strokes(traced(nondigit_images(x_train, y_train, args.nondigits, args.seed),
-                           cache / f"paths-nondigits-{args.seed}.pkl"))  # the seed draws the marks
+                           args.output / f"paths-nondigits-{args.seed}.pkl"))  # the seed draws the marks
     val_marks = strokes(traced(nondigit_images(x_val, y_val, args.nondigits // 10, args.seed + 1),
-                               cache / f"paths-nondigits-validation-{args.seed}.pkl"))
+                               args.output / f"paths-nondigits-validation-{args.seed}.pkl"))
     val_lines, val_texts = make_lines(val_paths, y_val, val_marks, args.val_numbers,
                                       np.random.default_rng([args.seed, 10**6]))
 
@@ -94,7 +91,7 @@ def train(args: argparse.Namespace) -> None:
         print(f"resuming after epoch {state['epoch']} of {args.epochs}")
     else:
         shutil.rmtree(folder, ignore_errors=True)
-        model = keras.models.load_model(args.init) if args.init else build()
+        model = build()
         model.compile(optimizer=keras.optimizers.Adam(args.learning_rate, clipnorm=5.0))
         state = {"epoch": 0, "best": None, "best_epoch": 0, "wait": 0, "wall_time_s": 0.0, "history": []}
         model.summary(print_fn=lambda line, **_: print(line))
@@ -146,9 +143,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--data", type=Path, default=None, help="mnist.npz (default: $MNIST_PATH or data/mnist.npz)")
     parser.add_argument("--limit", type=int, default=None, help="write numbers from only the first N digits (quick runs)")
     parser.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
-    parser.add_argument("--init", type=Path, default=None, help="start from this model's weights (a second stage)")
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
-    parser.add_argument("--cache", type=Path, default=None, help="folder of the traced pen paths (default: --output)")
     args = parser.parse_args(argv)
     (args.output / "logs").mkdir(parents=True, exist_ok=True)
     with open(args.output / "logs" / "sequence.log", "a") as log, contextlib.redirect_stdout(Tee(sys.stdout, log)):
