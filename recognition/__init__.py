@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from recognition.decode import open_image
+from recognition.decode import FULL_SIZE, open_image
 from recognition.ink import ink_map
 from recognition.mnist_recipe import to_mnist
 
@@ -27,7 +27,14 @@ DEFAULT_SEQUENCE_MODEL = PROJECT_ROOT / "saved_model" / "sequence.tflite"  # rea
 
 def read_ink(data: bytes) -> np.ndarray:
     """Image file bytes -> ink map (uint8, 0 = no ink)."""
-    return ink_map(open_image(data))
+    return read_drawing(data)[0]
+
+
+def read_drawing(data: bytes) -> tuple[np.ndarray, tuple[int, int]]:
+    """Image file bytes -> the ink map and the (width, height) the image is shown at: a large JPEG
+    photo is read reduced, and what is reported about it (boxes) is scaled back to this size."""
+    image = open_image(data)
+    return ink_map(image), image.info[FULL_SIZE]
 
 
 def preprocess(data: bytes) -> np.ndarray:

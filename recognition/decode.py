@@ -22,6 +22,7 @@ from recognition.errors import InputError
 MAX_PIXELS = 16_000_000  # refuse to decode anything larger (decompression bombs)
 JPEG_DRAFT = 1000  # large JPEG photos are decoded at a reduced scale (1/2 to 1/8) down to about this side: much faster
 FORMATS = {"PNG", "JPEG", "WEBP", "GIF", "BMP"}
+FULL_SIZE = "full_size"  # key in a decoded image's info: (width, height) before any reduction, turned upright
 MEDIA_TYPES = {"image/png", "image/jpeg", "image/jpg", "image/webp", "image/gif", "image/bmp"}
 
 _DATA_URL = re.compile(r"data:(?P<type>[\w.+-]+/[\w.+-]+)?(?P<params>(;[\w.+-]+=[\w.+-]+)*)(?P<b64>;base64)?,", re.I)
@@ -51,7 +52,9 @@ def decode_base64_image(text: str) -> bytes:
 
 def open_image(data: bytes) -> Image.Image:
     """Open image file bytes as a checked image: a known format within MAX_PIXELS, its first frame,
-    EXIF rotation applied. Raises InputError, with the reason, for anything else."""
+    EXIF rotation applied. A large JPEG is decoded reduced; `image.info[FULL_SIZE]` keeps the
+    (width, height) the image is shown at, which answers' boxes are given in. Raises InputError,
+    with the reason, for anything else."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -66,7 +69,10 @@ def open_image(data: bytes) -> Image.Image:
                 scale = JPEG_DRAFT / max(width, height)
                 image.draft(image.mode, (max(1, int(width * scale)), max(1, int(height * scale))))
             image.load()
+            decoded = image.size
             ImageOps.exif_transpose(image, in_place=True)
+            turned = image.size != decoded  # a quarter turn: width and height swap
+            image.info[FULL_SIZE] = (height, width) if turned else (width, height)
             return image
     except InputError:
         raise

@@ -63,6 +63,33 @@ def test_photographed_numbers(client, validation):
     assert sum(number == truth for number, truth in read) >= 2, read
 
 
+def test_number_boxes_are_in_the_photos_own_pixels(client, validation):
+    """A large JPEG photo is read reduced, and one stored on its side is turned upright: either way
+    the size and boxes are the photo's own, where a full-scale PNG of it puts them."""
+    x_val, _ = validation
+    rng = np.random.default_rng(15)
+    photo = Image.open(io.BytesIO(photos.number_photo(x_val[rng.choice(len(x_val), 3, replace=False)], rng,
+                                                      size=(2400, 1800))))
+    assert open_image(photos.number_photo(x_val[:2], rng, size=(2400, 1800))).size == (1200, 900)  # read reduced
+    full = io.BytesIO()
+    photo.save(full, "PNG")
+    sideways = io.BytesIO()
+    exif = Image.Exif()
+    exif[0x0112] = 6  # Orientation: rotate 90 degrees clockwise to display
+    photo.transpose(Image.Transpose.ROTATE_90).save(sideways, "JPEG", quality=95, exif=exif)
+    upright = io.BytesIO()
+    photo.save(upright, "JPEG", quality=95)
+    answers = [client.post("/api/number", data={"file": (io.BytesIO(b.getvalue()), "photo")},
+                           content_type="multipart/form-data").json for b in (full, upright, sideways)]
+    reference = answers[0]
+    assert len(reference["number"]) == 3, reference
+    for answer in answers[1:]:
+        assert answer["size"] == [2400, 1800]
+        assert answer["number"] == reference["number"], answer
+        for digit, expected in zip(answer["digits"], reference["digits"]):
+            assert np.allclose(digit["box"], expected["box"], atol=24), (digit["box"], expected["box"])
+
+
 def test_odd_photos_are_empty_never_a_guess(client):
     for name, jpeg in photos.odd_photos(np.random.default_rng(13)).items():
         response = post_photo(client, jpeg)
