@@ -36,8 +36,8 @@ def as_json(png: bytes) -> bytes:
     return json.dumps({"image": "data:image/png;base64," + base64.b64encode(png).decode()}).encode()
 
 
-def timed(connection: http.client.HTTPConnection, path: str, body: bytes) -> tuple[float, float, str]:
-    """(server ms, wall ms, what was read) of one request."""
+def timed(connection: http.client.HTTPConnection, path: str, body: bytes) -> tuple[float, float, str, float]:
+    """(server ms, wall ms, what was read, server ms spent decoding) of one request."""
     start = time.perf_counter()
     connection.request("POST", path, body=body, headers={"Content-Type": "application/json"})
     response = connection.getresponse()
@@ -46,7 +46,7 @@ def timed(connection: http.client.HTTPConnection, path: str, body: bytes) -> tup
     if response.status != 200:
         raise RuntimeError(f"status {response.status}: {answer}")
     read = answer["number"] if "number" in answer else str(answer["predictions"][0]["digit"])
-    return answer["timing_ms"]["total"], wall, read
+    return answer["timing_ms"]["total"], wall, read, answer["timing_ms"].get("decode", np.nan)  # /api/predict times its steps differently
 
 
 def run(count: int, env: dict[str, str] | None = None) -> dict[str, dict[str, float]]:
@@ -75,6 +75,7 @@ def run(count: int, env: dict[str, str] | None = None) -> dict[str, dict[str, fl
                 "server p50": np.percentile(server_ms, 50), "server p95": np.percentile(server_ms, 95),
                 "wall p50": np.percentile(wall_ms, 50), "wall p95": np.percentile(wall_ms, 95),
                 "right": np.mean([t[2] == text for t, (_, text) in zip(times, requests)]),
+                "decode p50": np.percentile([t[3] for t in times], 50),
             }
         connection.close()
     finally:
@@ -88,15 +89,19 @@ def table(results: dict[str, dict[str, float]], alone: dict[str, dict[str, float
              f"`make run` as configured, one request at a time over a keep-alive connection, {os.cpu_count()} cores, "
              f"load average {load:.1f} when the run began (other work on the machine slows every figure). Beside it, "
              "the same drawings through a second server started with `DIGITS_SEQUENCE_MODEL=` (segmentation alone).", "",
-             "|  | requests | server `timing_ms.total` p50 / p95 (ms) | wall p50 / p95 (ms) | read right "
-             "| segmentation alone: server p50 / p95 (ms), read right |",
-             "|---|---|---|---|---|---|"]
+             "|  | requests | server `timing_ms.total` p50 / p95 (ms) | of which decoding, p50 (ms) "
+             "| wall p50 / p95 (ms) | read right | segmentation alone: server p50 / p95 (ms), read right |",
+             "|---|---|---|---|---|---|---|"]
     for name, r in results.items():
         a = alone[name]
         lines.append(f"| {name} | {r['requests']} | {r['server p50']:.2f} / {r['server p95']:.2f} "
-                     f"| {r['wall p50']:.2f} / {r['wall p95']:.2f} | {r['right']:.0%} "
+                     f"| {_ms(r['decode p50'])} | {r['wall p50']:.2f} / {r['wall p95']:.2f} | {r['right']:.0%} "
                      f"| {a['server p50']:.2f} / {a['server p95']:.2f}, {a['right']:.0%} |")
     return "\n".join(lines) + "\n"
+
+
+def _ms(value: float) -> str:
+    return "–" if np.isnan(value) else f"{value:.2f}"
 
 
 def main(argv: list[str] | None = None) -> None:
