@@ -15,7 +15,7 @@ from recognition.segment import MAX_DIGITS, Segment, segment
 from recognition.sequence import NOT_A_DIGIT_MARK, SequenceModel, Spotted
 
 SEQUENCE_MARGIN = 2.0  # log-probability by which the sequence model must prefer its reading to overrule segmentation
-DIGIT_WEIGHT = 0.25  # the digit model's say in a part the sequence model's reading overruled segmentation for
+DIGIT_WEIGHT = 0.1  # the digit model's say in a part the sequence model's reading overruled segmentation for
 
 
 @dataclass(frozen=True)
