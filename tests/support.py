@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import importlib
 import io
 import json
 import os
@@ -10,6 +11,7 @@ import signal
 import socket
 import struct
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -53,6 +55,30 @@ def kill_once_written(command: list[str], path: Path, after_s: float = 0.0, time
     time.sleep(after_s)
     os.killpg(process.pid, signal.SIGKILL)
     process.wait()
+
+
+def assert_killed_run_resumes(module: str, args: list[str], folder: Path, name: str, state: str,
+                              epochs_key: str, after_s: float = 0.0) -> None:
+    """Train with `module` once whole and once killed during its second epoch then continued with
+    --resume (`state`: the checkpoint file, under the output folder, that marks an epoch done);
+    assert the resumed run ends as the whole one does: the same curves, epochs and weights."""
+    import keras  # only the training tests need it
+
+    main = importlib.import_module(module).main
+    main(args + ["--output", str(folder / "whole")])
+    parts = folder / "parts"
+    kill_once_written([sys.executable, "-m", module, *args, "--output", str(parts)], parts / state, after_s=after_s)
+    assert json.loads((parts / state).read_text())["epoch"] == 1, "killed after the first epoch's checkpoint"
+    assert not (parts / f"{name}.keras").exists()
+
+    main(args + ["--output", str(parts), "--resume"])
+    whole = json.loads((folder / "whole" / f"{name}_history.json").read_text())
+    resumed = json.loads((parts / f"{name}_history.json").read_text())
+    assert resumed["history"] == whole["history"] and resumed[epochs_key] == whole[epochs_key]
+    a = keras.models.load_model(folder / "whole" / f"{name}.keras", compile=False).get_weights()
+    b = keras.models.load_model(parts / f"{name}.keras", compile=False).get_weights()
+    assert all(np.array_equal(x, y) for x, y in zip(a, b))
+    assert "resuming after epoch 1" in (parts / "logs" / f"{name}.log").read_text()
 
 
 def children(pid: int) -> list[int]:

@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import json
-import sys
 
 import cv2
-import keras
 import numpy as np
 import pytest
 
-from model_training import numbers, sequence_data, train_sequence
+from model_training import numbers, sequence_data
 from recognition import DEFAULT_SEQUENCE_MODEL, read_ink
 from recognition.errors import EmptyDrawingError
 from recognition.line_recipe import INNER_HEIGHT, LINE_HEIGHT, PAD, STRIDE, WIDTH_STEP, to_line
 from recognition.sequence import (BLANK, NOT_A_DIGIT, SequenceModel, best_path, ctc_log_likelihood, label_text, spot,
                                   text_labels)
-from tests.support import kill_once_written
+from tests.support import assert_killed_run_resumes
 
 
 def test_line_recipe_scales_the_ink_to_the_line_and_maps_columns_back():
@@ -127,21 +125,9 @@ ARGS = ["--epochs", "3", "--numbers", "96", "--val-numbers", "24", "--limit", "2
 
 def test_killed_training_resumes_to_the_same_figures(tmp_path):
     """A run killed during its second epoch, resumed with --resume, ends as an uninterrupted run does."""
-    train_sequence.main(ARGS + ["--output", str(tmp_path / "whole")])
-    parts = tmp_path / "parts"
-    state = parts / "checkpoints" / "state.json"
-    kill_once_written([sys.executable, "-m", "model_training.train_sequence", *ARGS, "--output", str(parts)], state)
-    assert json.loads(state.read_text())["epoch"] == 1, "killed after the first epoch's checkpoint"
-    assert not (parts / "sequence.keras").exists()
-
-    train_sequence.main(ARGS + ["--output", str(parts), "--resume"])
-    whole = json.loads((tmp_path / "whole" / "sequence_history.json").read_text())
-    resumed = json.loads((parts / "sequence_history.json").read_text())
-    assert resumed["history"] == whole["history"] and resumed["epoch"] == 3
-    a = keras.models.load_model(tmp_path / "whole" / "sequence.keras", compile=False).get_weights()
-    b = keras.models.load_model(parts / "sequence.keras", compile=False).get_weights()
-    assert all(np.array_equal(x, y) for x, y in zip(a, b))
-    assert "resuming after epoch 1" in (parts / "logs" / "sequence.log").read_text()
+    assert_killed_run_resumes("model_training.train_sequence", ARGS, tmp_path, "sequence", "checkpoints/state.json",
+                              "epoch")
+    assert json.loads((tmp_path / "parts" / "sequence_history.json").read_text())["epoch"] == 3
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import sys
 import zipfile
 
 import h5py
@@ -14,7 +13,7 @@ import pytest
 
 from model_training import evaluate, train
 from recognition.mnist_recipe import to_model_input
-from tests.support import kill_once_written
+from tests.support import assert_killed_run_resumes
 
 
 def short_training(model: str, out) -> None:
@@ -65,22 +64,9 @@ RESUME_ARGS = ["--model", "cnn", "--epochs", "3", "--limit", "2000", "--batch-si
 
 def test_killed_run_resumes_to_the_same_figures(tmp_path):
     """A run killed during its second epoch, resumed with --resume, ends as an uninterrupted run does."""
-    train.main(RESUME_ARGS + ["--output", str(tmp_path / "whole")])
-    parts = tmp_path / "parts"
-    state = parts / "checkpoints" / "cnn" / "state.json"
-    kill_once_written([sys.executable, "-m", "model_training.train", *RESUME_ARGS, "--output", str(parts)], state,
-                      after_s=2)  # well into the second epoch
-    assert json.loads(state.read_text())["epoch"] == 1, "killed after the first epoch's checkpoint"
-    assert not (parts / "cnn.keras").exists()
-
-    train.main(RESUME_ARGS + ["--output", str(parts), "--resume"])
-    whole = json.loads((tmp_path / "whole" / "cnn_history.json").read_text())
-    resumed = json.loads((parts / "cnn_history.json").read_text())
-    assert resumed["history"] == whole["history"] and resumed["epochs_run"] == 3
-    a = keras.models.load_model(tmp_path / "whole" / "cnn.keras", compile=False).get_weights()
-    b = keras.models.load_model(parts / "cnn.keras", compile=False).get_weights()
-    assert all(np.array_equal(x, y) for x, y in zip(a, b))
-    assert "resuming after epoch 1" in (parts / "logs" / "cnn.log").read_text()
+    assert_killed_run_resumes("model_training.train", RESUME_ARGS, tmp_path, "cnn", "checkpoints/cnn/state.json",
+                              "epochs_run", after_s=2)  # well into the second epoch
+    assert json.loads((tmp_path / "parts" / "cnn_history.json").read_text())["epochs_run"] == 3
 
 
 def test_evaluation_writes_every_report_file(short_run):
