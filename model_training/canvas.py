@@ -15,6 +15,7 @@ import numpy as np
 
 LOOKS = ("transparent", "white", "dark")
 UPSCALE = 2  # paths are traced on the digit at twice MNIST's resolution
+TRACER_VERSION = 2  # bump when `pen_paths` changes, so cached tracings are rebuilt
 
 Path = np.ndarray  # (n, 2) float x, y in MNIST's 28x28 coordinates
 
@@ -45,7 +46,11 @@ def thin(mask: np.ndarray) -> np.ndarray:
 
 
 def trace(skeleton: np.ndarray) -> list[np.ndarray]:
-    """Walk a one-pixel-wide skeleton into polylines of (row, col) points, starting at line ends."""
+    """Walk a one-pixel-wide skeleton into polylines of (row, col) points, starting at line ends.
+
+    A polyline that starts or stops next to one already walked (a closed loop, a branch leaving
+    a junction) is joined to it, so the pen draws no gap there.
+    """
     points = {tuple(p) for p in np.argwhere(skeleton)}
     offsets = [(-1, 0), (0, 1), (1, 0), (0, -1), (-1, 1), (1, 1), (1, -1), (-1, -1)]
 
@@ -58,7 +63,7 @@ def trace(skeleton: np.ndarray) -> list[np.ndarray]:
         remaining = [p for p in points if p not in visited]
         ends = [p for p in remaining if len([q for q in neighbours(p) if q not in visited]) <= 1]
         current = min(ends or remaining)
-        path = [current]
+        path = [q for q in neighbours(current) if q in visited][:1] + [current]
         visited.add(current)
         while True:
             options = [q for q in neighbours(current) if q not in visited]
@@ -67,14 +72,26 @@ def trace(skeleton: np.ndarray) -> list[np.ndarray]:
             current = options[0]  # 4-neighbours first: the smoothest continuation
             visited.add(current)
             path.append(current)
+        path += [q for q in neighbours(current) if q in visited and q not in path[-3:]][:1]
         paths.append(np.array(path, dtype=np.float32))
     return paths
 
 
+def enclosed(mask: np.ndarray) -> np.ndarray:
+    """The background a shape encloses: 4-connected background regions that miss the border."""
+    count, labels = cv2.connectedComponents((~mask).astype(np.uint8), connectivity=4)
+    border = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
+    return (labels > 0) & ~np.isin(labels, border) & ~mask
+
+
 def pen_paths(digit: np.ndarray, min_points: int = 3) -> list[Path]:
-    """An MNIST uint8 28x28 digit -> its pen strokes as (x, y) polylines in 28x28 coordinates."""
+    """An MNIST uint8 28x28 digit -> its pen strokes as (x, y) polylines in 28x28 coordinates.
+
+    A loop the scanned pen filled (a heavy 8 or 0) still shows as paler ink inside; that pale
+    core is kept open, so thinning draws the loop rather than one stroke through its middle.
+    """
     big = cv2.resize(digit, (28 * UPSCALE, 28 * UPSCALE), interpolation=cv2.INTER_LINEAR)
-    skeleton = thin(big > 100)
+    skeleton = thin((big > 100) & ~enclosed(big > 200))
     paths = [p[:, ::-1] / UPSCALE for p in trace(skeleton) if len(p) >= min_points]
     return paths or [p[:, ::-1] / UPSCALE for p in trace(skeleton)]
 

@@ -11,13 +11,14 @@ test numbers of `model_training.numbers` from MNIST's test split, which training
 
 from __future__ import annotations
 
+import hashlib
 import pickle
 from multiprocessing import Pool
 from pathlib import Path
 
 import numpy as np
 
-from model_training.canvas import pen_paths
+from model_training.canvas import TRACER_VERSION, pen_paths
 from model_training.nondigits import non_digit
 from model_training.numbers import write_ink
 from recognition.line_recipe import LINE_HEIGHT, to_line
@@ -36,18 +37,22 @@ HEIGHTS = (120, 160, 200, 280)  # canvas heights: the line recipe reduces every 
 
 
 def traced(images: np.ndarray, cache: Path) -> list[list[np.ndarray]]:
-    """Pen paths of every 28x28 image, computed on all cores once and kept in `cache`."""
+    """Pen paths of every 28x28 image, computed on all cores once and kept in `cache`.
+
+    The cache is used only for the same images traced by the same tracer version.
+    """
+    key = hashlib.sha256(images.tobytes() + repr(TRACER_VERSION).encode()).hexdigest()
     if cache.is_file():
         with cache.open("rb") as f:
-            paths = pickle.load(f)
-        if len(paths) == len(images):
-            return paths
+            stored = pickle.load(f)
+        if isinstance(stored, dict) and stored.get("key") == key:
+            return stored["paths"]
     with Pool() as pool:
         paths = pool.map(pen_paths, list(images), chunksize=256)
     cache.parent.mkdir(parents=True, exist_ok=True)
     partial = cache.with_suffix(".partial")
     with partial.open("wb") as f:
-        pickle.dump(paths, f)
+        pickle.dump({"key": key, "paths": paths}, f)
     partial.replace(cache)
     return paths
 

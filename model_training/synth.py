@@ -156,7 +156,7 @@ def scaled(counts: dict[str, int], digits: int, full: int = 54000) -> dict[str, 
 
 def cached(x: np.ndarray, y: np.ndarray, counts: dict[str, int], seed: int, cache: Path | None = CACHE) -> Synth:
     """`generate`, kept on disk under a name that depends on the digits, counts, seed and version."""
-    key = hashlib.sha256(x.tobytes() + y.tobytes() + repr((sorted(counts.items()), seed, VERSION)).encode()).hexdigest()[:16]
+    key = hashlib.sha256(x.tobytes() + y.tobytes() + repr((sorted(counts.items()), seed, VERSION, canvas.TRACER_VERSION)).encode()).hexdigest()[:16]
     path = cache / f"synth-{key}.npz" if cache else None
     if path is not None and path.exists():
         with np.load(path) as npz:

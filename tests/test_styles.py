@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from model_training import nondigits, styles, synth
+from model_training import canvas, nondigits, styles, synth
 from recognition.mnist_recipe import to_mnist
 
 SAMPLES = 25
@@ -129,3 +129,13 @@ def test_an_upright_bar_is_never_kept_as_a_non_digit():
     cross = bar.copy()
     cross[13:15, 4:24] = 255
     assert synth.looks_like_a_one(bar) and not synth.looks_like_a_one(cross)
+
+
+@pytest.mark.parametrize("label", [0, 6, 8, 9])
+def test_canvas_redrawing_keeps_every_loop_of_the_digit(mnist, label):
+    (x, y), _ = mnist
+    thin_pen = canvas.Style(canvas=280, size=0.8, pen=0.02, look="transparent")
+    looped = [i for i in np.flatnonzero(y[:6000] == label) if styles.holes(styles.upscale(x[i]) > 127)][:100]
+    kept = [styles.holes(canvas.render(canvas.pen_paths(x[i]), thin_pen)[..., 3] > 127)
+            >= styles.holes(styles.upscale(x[i]) > 127) for i in looped]
+    assert len(kept) == 100 and np.mean(kept) >= 0.97
