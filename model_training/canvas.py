@@ -79,9 +79,9 @@ def trace(skeleton: np.ndarray) -> list[np.ndarray]:
 
 def enclosed(mask: np.ndarray) -> np.ndarray:
     """The background a shape encloses: 4-connected background regions that miss the border."""
-    count, labels = cv2.connectedComponents((~mask).astype(np.uint8), connectivity=4)
+    _, labels = cv2.connectedComponents((~mask).astype(np.uint8), connectivity=4)  # the shape itself is label 0
     border = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
-    return (labels > 0) & ~np.isin(labels, border) & ~mask
+    return (labels > 0) & ~np.isin(labels, border)
 
 
 def pen_paths(digit: np.ndarray, min_points: int = 3) -> list[Path]:
