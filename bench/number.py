@@ -5,8 +5,8 @@
 Starts the server as the tests do (`make run` on a free loopback port), sends each drawing one at
 a time over a keep-alive connection as the page does (a base64 PNG in JSON) and reads
 `timing_ms.total` from each answer (the server's own time) beside the wall time the client saw.
-The numbers are 4 held-back MNIST test digits written on a page-sized canvas (`model_training.numbers`),
-spaced, tight and touching; the same drawings go through a second server reading numbers by
+The numbers are 4 held-back MNIST test digits written on a page-sized canvas and cropped to their
+ink as the page sends them (`model_training.numbers`), spaced, tight and touching; the same drawings go through a second server reading numbers by
 segmentation alone, for comparison. With --write, puts the figures in bench/RESULTS.md under
 their own heading.
 """
@@ -56,7 +56,7 @@ def run(count: int, env: dict[str, str] | None = None) -> dict[str, dict[str, fl
     rng = np.random.default_rng(4)
     cases = {}
     for kind in numbers.KINDS:
-        written = numbers.make_numbers(mnist, kind, count, rng, (4, 4), numbers.PAGE_HEIGHT)
+        written = numbers.make_numbers(mnist, kind, count, rng, (4, 4), numbers.PAGE_HEIGHT, crop=True)
         cases[f"4-digit number, {kind} (`/api/number`)"] = ("/api/number", [(as_json(w.png), w.text) for w in written])
     digits = [(as_json(draw_digit(x_test[i], Style(canvas=CANVAS_SIDE, size=0.7, pen=1 / 18))), str(y_test[i]))
               for i in range(count)]

@@ -17,7 +17,7 @@ from recognition.errors import EmptyDrawingError
 from recognition.line_recipe import STRIDE, Line
 from recognition.mnist_recipe import bounding_box, to_mnist
 from recognition.seams import CUT_SLANT, seam_totals
-from recognition.segment import FRAGMENT, MAX_JOIN_GAP, Scorer, Segment, reduce_ink
+from recognition.segment import FRAGMENT, MAX_JOIN_GAP, Reduced, Scorer, Segment
 from recognition.sequence import Spotted
 
 CUT_OFFSET = 4.0  # the cut before a spotted mark is expected this many line columns after its first frame ...
@@ -25,12 +25,12 @@ CUT_REACH = 8.0  # ... give or take this many
 SEAM_ROWS = 4  # cuts are found on bands of this many rows
 
 
-def guided_segments(ink: np.ndarray, line: Line, spotted: list[Spotted], probabilities: Scorer) -> list[Segment] | None:
-    """The marks cut where `spotted` places them, each read by `probabilities`; None where a part
-    holds no ink or, plainly, two digits."""
+def guided_segments(reduced: Reduced, line: Line, spotted: list[Spotted], probabilities: Scorer) -> list[Segment] | None:
+    """The marks of an ink map (as `reduce_ink` gives it) cut where `spotted` places them, each read
+    by `probabilities`; None where a part holds no ink or, plainly, two digits."""
     if not spotted:
         return None
-    work, _, marks = reduce_ink(ink)
+    work, _, marks = reduced
     kept = np.isin(work.labels, marks)
     h, w = kept.shape
 

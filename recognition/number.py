@@ -11,7 +11,7 @@ import numpy as np
 
 from recognition.classifier import Answer, Classifier
 from recognition.guided import agrees, guided_segments
-from recognition.segment import MAX_DIGITS, Segment, segment
+from recognition.segment import MAX_DIGITS, Segment, reduce_ink, segment
 from recognition.sequence import NOT_A_DIGIT_MARK, SequenceModel, Spotted
 
 SEQUENCE_MARGIN = 2.0  # log-probability by which the sequence model must prefer its reading to overrule segmentation
@@ -63,11 +63,12 @@ def read_number(classifier: Classifier, ink: np.ndarray, top_k: int = 3,
     if sequence is None:
         return _reading(classifier, segment(ink, classifier.probabilities), top_k)
     seen = sequence.read(ink)
-    guided = guided_segments(ink, seen.line, seen.spotted, classifier.probabilities) \
+    reduced = reduce_ink(ink)
+    guided = guided_segments(reduced, seen.line, seen.spotted, classifier.probabilities) \
         if len(seen.spotted) <= MAX_DIGITS else None
     if guided is not None and agrees(guided, seen.spotted, classifier.calibration.reject_above):
         return _reading(classifier, guided, top_k)
-    read = _reading(classifier, segment(ink, classifier.probabilities), top_k)
+    read = _reading(classifier, segment(ink, classifier.probabilities, reduced), top_k)
     if guided is None or read.number == seen.text:
         return read
     if seen.log_likelihood(read.number) >= seen.log_likelihood(seen.text) - SEQUENCE_MARGIN:

@@ -16,7 +16,7 @@ seam carving), so digits that lean into each other or overlap a little come apar
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -28,7 +28,7 @@ from recognition.seams import seams
 
 MAX_DIGITS = 20  # a number has 1 to MAX_DIGITS digits
 MAX_PIECES = 4 * MAX_DIGITS  # more separate marks than this are refused before any reading
-WORK_HEIGHT = 160  # the ink is reduced until its height is at most this, for speed
+WORK_HEIGHT = 80  # the ink is reduced until its height is at most this, for speed (as accurate as 160)
 MAX_GROUP = 4  # at most this many pieces make one digit
 SPECK_AREA = 0.02  # marks under this share of the largest mark's area ...
 SPECK_SIZE = 0.12  # ... and under this share of the line height are specks, dropped
@@ -99,14 +99,18 @@ class Work:
         return self.labels_used
 
 
-def prepare(ink: np.ndarray) -> tuple[Work, list[Piece]]:
-    """Crop and reduce the ink, label its marks, drop specks and cut the wide marks."""
-    work, stats, marks = reduce_ink(ink)
+Reduced = tuple[Work, np.ndarray, list[int]]  # what `reduce_ink` returns
+
+
+def prepare(ink: np.ndarray, reduced: Reduced | None = None) -> tuple[Work, list[Piece]]:
+    """Crop and reduce the ink (unless `reduced` gives it already), label its marks, drop specks and cut the wide marks."""
+    work, stats, marks = reduced or reduce_ink(ink)
+    work = replace(work, labels=work.labels.copy())  # cutting relabels pieces: the caller's copy stays as it was
     pieces = [piece for i in marks for piece in _cut(work, i, stats[i])]
     return work, sorted(pieces, key=lambda p: p.centre)[:MAX_PIECES]
 
 
-def reduce_ink(ink: np.ndarray) -> tuple[Work, np.ndarray, list[int]]:
+def reduce_ink(ink: np.ndarray) -> Reduced:
     """The ink cropped and reduced to working size, its marks labelled: the work, the marks' stats, the marks kept."""
     ink = np.asarray(ink)
     if ink.ndim != 2 or ink.size == 0:
@@ -288,9 +292,10 @@ def best_grouping(reader: Reader) -> list[tuple[int, int]]:
     return spans[::-1]
 
 
-def segment(ink: np.ndarray, probabilities: Scorer) -> list[Segment]:
-    """The digits of a handwritten number, left to right, read with `probabilities`."""
-    work, pieces = prepare(ink)
+def segment(ink: np.ndarray, probabilities: Scorer, reduced: Reduced | None = None) -> list[Segment]:
+    """The digits of a handwritten number, left to right, read with `probabilities` (`reduced`: the
+    ink's `reduce_ink`, where the caller has it)."""
+    work, pieces = prepare(ink, reduced)
     reader = Reader(work, pieces, probabilities)
     spans = best_grouping(reader)
     if len(spans) > MAX_DIGITS:

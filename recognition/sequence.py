@@ -47,23 +47,19 @@ def log_softmax(logits: np.ndarray) -> np.ndarray:
 
 
 def spot(logits: np.ndarray) -> list[Spotted]:
-    """The best path through frames x classes logits, as the digits it reads, left to right."""
+    """The best path through frames x classes logits, as the digits it reads, left to right: each
+    run of frames whose likeliest class is the same mark is one digit, kept with its likeliest frame's odds."""
     probs = np.exp(log_softmax(logits))
     best = probs.argmax(axis=-1)
-    found: list[Spotted] = []
-    previous = BLANK
-    for frame, cls in enumerate(best):
-        cls = int(cls)
+    starts = np.flatnonzero(np.diff(best, prepend=-1))  # where each run of one class begins
+    found = []
+    for first, stop in zip(starts, [*starts[1:], len(best)]):
+        cls = int(best[first])
+        if cls == BLANK:
+            continue
+        frame = first + int(np.argmax(probs[first:stop, cls]))
         digits = probs[frame, :BLANK] / probs[frame, :BLANK].sum()
-        if cls != BLANK and cls == previous:
-            last = found[-1]
-            if probs[frame, cls] > last.confidence:
-                found[-1] = Spotted(cls, last.first, frame, float(probs[frame, cls]), digits)
-            else:
-                found[-1] = Spotted(cls, last.first, frame, last.confidence, last.probabilities)
-        elif cls != BLANK:
-            found.append(Spotted(cls, frame, frame, float(probs[frame, cls]), digits))
-        previous = cls
+        found.append(Spotted(cls, int(first), int(stop - 1), float(probs[frame, cls]), digits))
     return found
 
 

@@ -11,6 +11,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from playwright.sync_api import Page
 
@@ -226,13 +227,13 @@ def test_a_symbol_is_answered_not_a_digit(desktop: Tab, mnist) -> None:
 NUMBERS = ((2, 0, 4), (7, 1, 3), (5, 8, 6, 9))  # written digit by digit, each digit a held-back test digit
 
 
-def number_strokes(digits: list[Any], box: dict[str, float], height: float = 0.5) -> list[list[tuple[float, float]]]:
-    """Several digits' pen paths side by side across the canvas box, one slot each."""
+def number_strokes(digits: list[Any], box: dict[str, float], height: float = 0.5) -> list[list[list[tuple[float, float]]]]:
+    """Several digits' pen paths side by side across the canvas box, one slot each: each digit's strokes."""
     strokes = []
     for i, digit in enumerate(digits):
         slot = {"x": box["x"] + box["width"] * i / len(digits), "y": box["y"],
                 "width": box["width"] / len(digits), "height": box["height"]}
-        strokes += digit_strokes(digit, slot, height)
+        strokes.append(digit_strokes(digit, slot, height))
     return strokes
 
 
@@ -247,14 +248,35 @@ def write_numbers(tab: Tab, mnist, draw) -> list[tuple[str, str]]:
     for number in NUMBERS:
         box = canvas_box(page)
         assert box["width"] >= 1.8 * box["height"], "the number canvas is not wide"
-        draw(number_strokes([pool[d] for d in number], box))
+        written = number_strokes([pool[d] for d in number], box)
+        draw([stroke for digit in written for stroke in digit])
         wait_for_state(page, "done")
         page.wait_for_selector("#result[data-number]", state="attached")
         read.append(("".join(map(str, number)), page.locator("#result").get_attribute("data-number")))
+        assert_boxes_over_digits(page, box, written)
         page.click("#clear")
         wait_for_state(page, "empty")
     print(f"\nnumbers written and read: {read}")
     return read
+
+
+def assert_boxes_over_digits(page, canvas: dict[str, float], written: list[list[list[tuple[float, float]]]]) -> None:
+    """The digits' boxes on the page lie over the digits written (the page sends only the ink, so
+    boxes must be placed back on the whole canvas): together they span the written strokes (within
+    the canvas) give or take the pen's width, and each lies in its digit's slot."""
+    boxes = [page.locator("#boxes .digit-box").nth(i).bounding_box() for i in range(page.locator("#boxes .digit-box").count())]
+    assert len(boxes) == len(page.locator("#result").get_attribute("data-number"))
+    points = np.array([p for digit in written for stroke in digit for p in stroke])
+    low = np.maximum(points.min(axis=0), [canvas["x"], canvas["y"]])
+    high = np.minimum(points.max(axis=0), [canvas["x"] + canvas["width"], canvas["y"] + canvas["height"]])
+    pen = canvas["height"] / 14 + 2  # NUMBER_STROKE_FRACTION of the canvas height
+    spanned = (min(b["x"] for b in boxes), min(b["y"] for b in boxes),
+               max(b["x"] + b["width"] for b in boxes), max(b["y"] + b["height"] for b in boxes))
+    assert np.abs(np.array(spanned) - [*low, *high]).max() <= pen, (spanned, low, high)
+    if len(boxes) == len(written):
+        slot = canvas["width"] / len(written)
+        for i, b in enumerate(boxes):
+            assert canvas["x"] + i * slot <= b["x"] + b["width"] / 2 <= canvas["x"] + (i + 1) * slot, (i, b)
 
 
 def test_desktop_mouse_writes_numbers_and_mode_is_remembered(desktop: Tab, mnist) -> None:

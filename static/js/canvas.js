@@ -47,31 +47,63 @@
     paint(ctx, cssWidth, cssHeight, dpr);
   }
 
-  // Paint paper and strokes on a context of `width` x `height` CSS px at `ratio` device px each.
-  function paint(context, width, height, ratio) {
+  // The pen's width in CSS px on a canvas of `width` x `height` CSS px.
+  function penWidth(width, height) {
+    return D.mode === 'number' ? height * S.NUMBER_STROKE_FRACTION : width * S.STROKE_FRACTION;
+  }
+
+  // Paint paper and strokes on a context of `width` x `height` CSS px at `ratio` device px each,
+  // the CSS px (`left`, `top`) of the drawing at the context's corner (0, 0 unless given).
+  function paint(context, width, height, ratio, left, top) {
     context.setTransform(1, 0, 0, 1, 0, 0);
     context.fillStyle = S.PAPER;
     context.fillRect(0, 0, context.canvas.width, context.canvas.height);
-    context.setTransform(ratio, 0, 0, ratio, 0, 0);
+    context.setTransform(ratio, 0, 0, ratio, -(left || 0) * ratio, -(top || 0) * ratio);
     context.strokeStyle = S.INK;
     context.fillStyle = S.INK;
     context.lineCap = 'round';
     context.lineJoin = 'round';
-    context.lineWidth = D.mode === 'number' ? height * S.NUMBER_STROKE_FRACTION : width * S.STROKE_FRACTION;
+    context.lineWidth = penWidth(width, height);
     strokes.forEach(function (points) { drawStroke(context, points, width, height); });
     if (current) drawStroke(context, current, width, height);
   }
 
-  // The drawing as a PNG data URL EXPORT_SIZE pixels high (and as wide as the canvas's shape),
-  // whatever the screen's pixel ratio: the server needs no more, and a phone uploads a tenth
-  // of the bytes.
-  pad.exportPNG = function () {
+  // The drawing as a PNG data URL at EXPORT_SIZE pixels to the canvas's height, whatever the
+  // screen's pixel ratio: the server needs no more, and a phone uploads a tenth of the bytes.
+  // With `crop`, only the ink and a pen's width of paper around it (a number: the server reads
+  // the ink alone, and decodes a fraction of the pixels). `frame` is where the image lies on the
+  // canvas, in fractions of its width and height.
+  pad.exportDrawing = function (crop) {
+    var scale = S.EXPORT_SIZE / Math.max(1, cssHeight);
+    var area = crop ? inkArea() : { left: 0, top: 0, right: cssWidth, bottom: cssHeight };
     var off = document.createElement('canvas');
-    off.width = Math.max(1, Math.round(S.EXPORT_SIZE * cssWidth / Math.max(1, cssHeight)));
-    off.height = S.EXPORT_SIZE;
-    paint(off.getContext('2d'), off.width, off.height, 1);
-    return off.toDataURL('image/png');
+    off.width = Math.max(1, Math.round((area.right - area.left) * scale));
+    off.height = Math.max(1, Math.round((area.bottom - area.top) * scale));
+    paint(off.getContext('2d'), cssWidth, cssHeight, scale, area.left, area.top);
+    return {
+      image: off.toDataURL('image/png'),
+      frame: {
+        x: area.left / cssWidth, y: area.top / cssHeight,
+        width: off.width / scale / cssWidth, height: off.height / scale / cssHeight
+      }
+    };
   };
+
+  // The strokes' extent in CSS px, a pen's width wider each way, within the canvas.
+  function inkArea() {
+    var xs = [], ys = [];
+    strokes.concat(current ? [current] : []).forEach(function (points) {
+      points.forEach(function (p) { xs.push(p.x * cssWidth); ys.push(p.y * cssHeight); });
+    });
+    if (!xs.length) return { left: 0, top: 0, right: cssWidth, bottom: cssHeight };
+    var margin = penWidth(cssWidth, cssHeight) + 2;
+    return {
+      left: Math.max(0, Math.floor(Math.min.apply(null, xs) - margin)),
+      top: Math.max(0, Math.floor(Math.min.apply(null, ys) - margin)),
+      right: Math.min(cssWidth, Math.ceil(Math.max.apply(null, xs) + margin)),
+      bottom: Math.min(cssHeight, Math.ceil(Math.max.apply(null, ys) + margin))
+    };
+  }
 
   // Coalesce redraws while drawing to one per animation frame.
   function requestRedraw() {

@@ -9,16 +9,17 @@
   var S = D.settings;
   var el = D.el;
 
-  // Show a /api/number answer; true when it was shown. `drawn` says whether it is the canvas
-  // (so the digit boxes can be drawn over it) or an uploaded file.
-  function handleResponse(response, data, drawn) {
+  // Show a /api/number answer; true when it was shown. `frame` is where the image sent lies on
+  // the canvas, in fractions of its size (so the digit boxes can be drawn over the drawing), or
+  // null for an uploaded file.
+  function handleResponse(response, data, frame) {
     if (D.answer.handleRefusal(response, data)) return false;
     var digits = data && Array.isArray(data.digits) ? data.digits.filter(validDigit) : [];
     if (!digits.length || typeof data.number !== 'string') {
       D.answer.showError('The server sent an answer this page does not understand.');
       return false;
     }
-    showNumber(data, digits, drawn);
+    showNumber(data, digits, frame);
     return true;
   }
 
@@ -27,7 +28,7 @@
       Array.isArray(d.box) && d.box.length === 4;
   }
 
-  function showNumber(data, digits, drawn) {
+  function showNumber(data, digits, frame) {
     var unsure = data.uncertain === true;
     el.answer.hidden = true;
     el.numberLabel.textContent = unsure ? 'Not sure — maybe' : 'It reads';
@@ -38,7 +39,7 @@
     el.digitDetail.hidden = true;
     digits.forEach(function (d, i) {
       el.numberDigits.appendChild(makeChip(d, i));
-      if (drawn && Array.isArray(data.size)) el.boxes.appendChild(makeBox(d, i, data.size));
+      if (frame && Array.isArray(data.size)) el.boxes.appendChild(makeBox(d, i, data.size, frame));
     });
     el.numberMeta.textContent = D.answer.describeMeta(data);
     el.numberAnswer.hidden = false;
@@ -68,15 +69,16 @@
     return item;
   }
 
-  // A digit's box over the drawing, in percent of the exported image's size.
-  function makeBox(d, index, size) {
+  // A digit's box over the drawing, in percent of the canvas: its place in the image sent
+  // (`size` pixels) and the image's place on the canvas (`frame`).
+  function makeBox(d, index, size, frame) {
     var box = document.createElement('div');
     box.className = 'digit-box';
     box.setAttribute('data-index', String(index));
-    box.style.left = (100 * d.box[0] / size[0]).toFixed(2) + '%';
-    box.style.top = (100 * d.box[1] / size[1]).toFixed(2) + '%';
-    box.style.width = (100 * d.box[2] / size[0]).toFixed(2) + '%';
-    box.style.height = (100 * d.box[3] / size[1]).toFixed(2) + '%';
+    box.style.left = (100 * (frame.x + frame.width * d.box[0] / size[0])).toFixed(2) + '%';
+    box.style.top = (100 * (frame.y + frame.height * d.box[1] / size[1])).toFixed(2) + '%';
+    box.style.width = (100 * frame.width * d.box[2] / size[0]).toFixed(2) + '%';
+    box.style.height = (100 * frame.height * d.box[3] / size[1]).toFixed(2) + '%';
     var label = document.createElement('span');
     label.className = 'digit-box-label';
     label.textContent = d.not_a_digit === true ? '?' : String(d.digit);

@@ -56,8 +56,8 @@
     cancelScheduled();
     if (D.pad.isDrawing()) return;           // predict when the stroke ends
     if (D.pad.isEmpty()) { channel.invalidate(); D.answer.showEmpty(); return; }
-    var image = D.pad.exportPNG();
-    send(D.client.jsonInit({ image: image, top_k: S.TOP_K }), true, image);
+    var drawing = D.pad.exportDrawing(D.mode === 'number');
+    send(D.client.jsonInit({ image: drawing.image, top_k: S.TOP_K }), drawing.frame, drawing.image);
   }
 
   // Scale a large photo down, then send it; a newer drawing or upload meanwhile wins.
@@ -73,7 +73,7 @@
           var form = new FormData();
           form.append('file', upload.blob, upload.name);
           form.append('top_k', String(S.TOP_K));
-          send({ method: 'POST', body: form }, false, image);
+          send({ method: 'POST', body: form }, null, image);
         });
       })
       .catch(function (err) {
@@ -81,13 +81,14 @@
       });
   }
 
-  // Send one request; only the latest may update the page. `drawn` says whether it is the
-  // canvas (so number boxes can be shown over it); `image` is the data URL of what is sent.
-  function send(init, drawn, image) {
+  // Send one request; only the latest may update the page. `frame` is where a drawing's image
+  // lies on the canvas (so number boxes can be shown over it), null for a file; `image` is the
+  // data URL of what is sent.
+  function send(init, frame, image) {
     var sentMode = D.mode;
     pending();
     channel.send(S.API_URL[sentMode], init, function (response, data) {
-      var shown = sentMode === 'number' ? D.number.handleResponse(response, data, drawn)
+      var shown = sentMode === 'number' ? D.number.handleResponse(response, data, frame)
         : D.answer.handleResponse(response, data);
       if (shown) D.emit('answer', { mode: sentMode, image: image, answer: data });
       else D.emit('error', { mode: sentMode, status: response.status, message: shownMessage() });
