@@ -6,9 +6,9 @@ Starts the server as the tests do (`make run` on a free loopback port), sends ea
 a time over a keep-alive connection as the page does (a base64 PNG in JSON) and reads
 `timing_ms.total` from each answer (the server's own time) beside the wall time the client saw.
 The numbers are 4 held-back MNIST test digits written on a page-sized canvas and cropped to their
-ink as the page sends them (`model_training.numbers`), spaced, tight and touching; the same drawings go through a second server reading numbers by
-segmentation alone, for comparison. With --write, puts the figures in bench/RESULTS.md under
-their own heading.
+ink as the page sends them (`model_training.numbers`), spaced, tight and touching; the same
+drawings go through a second server reading numbers by segmentation alone, for comparison. With
+--write, puts the figures in bench/RESULTS.md under their own heading.
 """
 
 from __future__ import annotations

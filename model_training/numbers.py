@@ -198,8 +198,8 @@ def main(argv: list[str] | None = None) -> None:
     for kind in KINDS if args.timing else ():
         found = evaluate(classifier, make_numbers(mnist, kind, max(50, args.count // 4), rng, (4, 4), PAGE_HEIGHT,
                                                   crop=True), sequence)
-        print(f"4 digits, {kind}, as the page sends them ({PAGE_HEIGHT} pixels to the canvas's height): p50 {found['p50_ms']:.2f} ms, "
-              f"p90 {found['p90_ms']:.2f} ms, whole numbers {found['number']:.1%}")
+        print(f"4 digits, {kind}, as the page sends them ({PAGE_HEIGHT} pixels to the canvas's height): "
+              f"p50 {found['p50_ms']:.2f} ms, p90 {found['p90_ms']:.2f} ms, whole numbers {found['number']:.1%}")
 
 
 if __name__ == "__main__":
