@@ -269,7 +269,7 @@ def assert_boxes_over_digits(page, canvas: dict[str, float], written: list[list[
     points = np.array([p for digit in written for stroke in digit for p in stroke])
     low = np.maximum(points.min(axis=0), [canvas["x"], canvas["y"]])
     high = np.minimum(points.max(axis=0), [canvas["x"] + canvas["width"], canvas["y"] + canvas["height"]])
-    pen = canvas["height"] / 14 + 2  # NUMBER_STROKE_FRACTION of the canvas height
+    pen = canvas["height"] * page.evaluate("Digits.settings.NUMBER_STROKE_FRACTION") + 2  # the page's margin
     spanned = (min(b["x"] for b in boxes), min(b["y"] for b in boxes),
                max(b["x"] + b["width"] for b in boxes), max(b["y"] + b["height"] for b in boxes))
     assert np.abs(np.array(spanned) - [*low, *high]).max() <= pen, (spanned, low, high)

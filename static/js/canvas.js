@@ -91,17 +91,20 @@
 
   // The strokes' extent in CSS px, a pen's width wider each way, within the canvas.
   function inkArea() {
-    var xs = [], ys = [];
+    var low = { x: Infinity, y: Infinity }, high = { x: -Infinity, y: -Infinity };
     strokes.concat(current ? [current] : []).forEach(function (points) {
-      points.forEach(function (p) { xs.push(p.x * cssWidth); ys.push(p.y * cssHeight); });
+      points.forEach(function (p) {
+        low.x = Math.min(low.x, p.x); low.y = Math.min(low.y, p.y);
+        high.x = Math.max(high.x, p.x); high.y = Math.max(high.y, p.y);
+      });
     });
-    if (!xs.length) return { left: 0, top: 0, right: cssWidth, bottom: cssHeight };
+    if (low.x > high.x) return { left: 0, top: 0, right: cssWidth, bottom: cssHeight };
     var margin = penWidth(cssWidth, cssHeight) + 2;
     return {
-      left: Math.max(0, Math.floor(Math.min.apply(null, xs) - margin)),
-      top: Math.max(0, Math.floor(Math.min.apply(null, ys) - margin)),
-      right: Math.min(cssWidth, Math.ceil(Math.max.apply(null, xs) + margin)),
-      bottom: Math.min(cssHeight, Math.ceil(Math.max.apply(null, ys) + margin))
+      left: Math.max(0, Math.floor(low.x * cssWidth - margin)),
+      top: Math.max(0, Math.floor(low.y * cssHeight - margin)),
+      right: Math.min(cssWidth, Math.ceil(high.x * cssWidth + margin)),
+      bottom: Math.min(cssHeight, Math.ceil(high.y * cssHeight + margin))
     };
   }
 
