@@ -20,14 +20,14 @@ test: $(DEV_STAMP)
 	$(BIN)/python -m pytest
 
 # The whole model from scratch (about 2 hours on 2 CPU cores; each step resumable): a CNN on
-# MNIST alone, two CNNs started from it (seeds 42 and 43, 20 epochs each) on MNIST, the
-# generated styles and the non-digits, the weighted mean of those two (networks and weights chosen on validation by
+# MNIST alone, two CNNs started from it (seeds 42 and 43) on MNIST, the generated styles and the
+# non-digits, the weighted mean of those two (networks and weights chosen on validation by
 # `python -m model_training.ensemble --choose`), the MLP baseline; export, calibration, report;
 # then the sequence model that reads whole numbers, and its export.
 TRAIN_STEPS = \
 	"--model cnn --no-synth --epochs 20 --output build/stage1" \
-	"--model cnn --epochs 20 --learning-rate 5e-4 --init build/stage1/cnn.keras --output build/member1" \
-	"--model cnn --epochs 20 --learning-rate 5e-4 --seed 43 --init build/stage1/cnn.keras --output build/member2" \
+	"--model cnn --epochs 12 --learning-rate 5e-4 --init build/stage1/cnn.keras --output build/member1" \
+	"--model cnn --epochs 12 --learning-rate 5e-4 --seed 43 --init build/stage1/cnn.keras --output build/member2" \
 	"--model mlp --no-synth --epochs 30"
 
 train: $(DEV_STAMP)
