@@ -38,8 +38,8 @@ from recognition.sequence import SequenceModel
 
 HELD_BACK = 5000  # the last 5,000 MNIST test digits
 KINDS = {"spaced": (0.25, 0.8), "tight": (0.03, 0.15), "touching": (-0.12, -0.02)}  # ink gap / line height
-PAGE_HEIGHT = 160  # the page exports every drawing this many pixels high (EXPORT_SIZE in static/app.js) ...
-PAGE_MARGIN = 8  # ... and sends, of a number, only its ink and about this many pixels of paper around it (a pen's width)
+PAGE_HEIGHT = 112  # the page exports a number this many pixels to its canvas's height (NUMBER_EXPORT_SIZE in static/app.js) ...
+PAGE_MARGIN = 6  # ... and sends only its ink and about this many pixels of paper around it (half a pen's width and a little)
 VAL_SIZE, SPLIT_SEED = 0.1, 42  # training's default validation split
 
 

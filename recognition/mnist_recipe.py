@@ -27,11 +27,16 @@ MIN_COMPONENT_SHARE = 0.02  # specks smaller than this share of the ink are drop
 
 
 def bounding_box(mask: np.ndarray) -> tuple[int, int, int, int] | None:
-    """(top, bottom, left, right) of the True pixels, bottom and right exclusive; None if none."""
-    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
-    if rows.size == 0:
+    """(top, bottom, left, right) of the True pixels of a 2-D mask, bottom and right exclusive; None if none."""
+    mask = np.asarray(mask)
+    if mask.size == 0:
         return None
-    return int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+    if mask.dtype != bool:
+        mask = mask != 0
+    left, top, width, height = cv2.boundingRect(mask.view(np.uint8))  # OpenCV's: a few times quicker than NumPy's
+    if width == 0:
+        return None
+    return top, top + height, left, left + width
 
 
 def _reduce(image: np.ndarray, factor: int) -> np.ndarray:

@@ -9,6 +9,7 @@ where in the drawing it lies.
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -79,31 +80,45 @@ def text_labels(text: str) -> list[int]:
 
 
 class SequenceModel:
-    """Runs the LiteRT sequence model, resizing its input to each line's width (one per process, locked)."""
+    """Runs the LiteRT sequence model on lines of any width (one per process, locked).
+
+    An interpreter's input is sized once per line width; resizing costs about as much as a run,
+    so an interpreter is kept for each of the last CACHED_WIDTHS widths (a few numbers' lengths).
+    """
+
+    CACHED_WIDTHS = 4
 
     def __init__(self, path: str | Path):
-        from ai_edge_litert.interpreter import Interpreter
-
         self.path = Path(path)
         if not self.path.is_file():
             raise FileNotFoundError(f"model file not found: {self.path}")
-        self._interpreter = Interpreter(model_path=str(self.path), num_threads=1)
-        self._input = self._interpreter.get_input_details()[0]["index"]
-        self._width = 0
+        self._model = self.path.read_bytes()
+        self._interpreters: OrderedDict[int, tuple] = OrderedDict()
         self._lock = threading.Lock()
+
+    def _sized(self, width: int) -> tuple:
+        """(interpreter, input index, output index) for lines `width` columns wide; call holding the lock."""
+        if width in self._interpreters:
+            self._interpreters.move_to_end(width)
+            return self._interpreters[width]
+        from ai_edge_litert.interpreter import Interpreter
+
+        interpreter = Interpreter(model_content=self._model, num_threads=1)
+        index = interpreter.get_input_details()[0]["index"]
+        interpreter.resize_tensor_input(index, [1, LINE_HEIGHT, width, 1])
+        interpreter.allocate_tensors()
+        self._interpreters[width] = (interpreter, index, interpreter.get_output_details()[0]["index"])
+        if len(self._interpreters) > self.CACHED_WIDTHS:
+            self._interpreters.popitem(last=False)
+        return self._interpreters[width]
 
     def logits(self, line: Line) -> np.ndarray:
         """frames x classes logits for a line."""
-        width = line.image.shape[1]
         with self._lock:
-            if width != self._width:
-                self._interpreter.resize_tensor_input(self._input, [1, LINE_HEIGHT, width, 1])
-                self._interpreter.allocate_tensors()
-                self._output = self._interpreter.get_output_details()[0]["index"]
-                self._width = width
-            self._interpreter.set_tensor(self._input, line.image[None, :, :, None])
-            self._interpreter.invoke()
-            return self._interpreter.get_tensor(self._output)[0].copy()
+            interpreter, index, output = self._sized(line.image.shape[1])
+            interpreter.set_tensor(index, line.image[None, :, :, None])
+            interpreter.invoke()
+            return interpreter.get_tensor(output)[0].copy()
 
     def read(self, ink: np.ndarray) -> Reading:
         """What the model reads in an ink map."""

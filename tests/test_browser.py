@@ -6,6 +6,8 @@ model. Set UPDATE_SCREENSHOTS=1 to refresh the README's screenshots in docs/.
 
 from __future__ import annotations
 
+import base64
+import io
 import os
 import shutil
 from pathlib import Path
@@ -13,8 +15,10 @@ from typing import Any
 
 import numpy as np
 import pytest
+from PIL import Image
 from playwright.sync_api import Page
 
+from model_training import numbers
 from model_training.canvas import Style, draw_digit
 from tests.browser import (
     FAILED_RESOURCE,
@@ -254,6 +258,7 @@ def write_numbers(tab: Tab, mnist, draw) -> list[tuple[str, str]]:
         page.wait_for_selector("#result[data-number]", state="attached")
         read.append(("".join(map(str, number)), page.locator("#result").get_attribute("data-number")))
         assert_boxes_over_digits(page, box, written)
+        assert_sent_at_number_size(page, box, written)
         page.click("#clear")
         wait_for_state(page, "empty")
     print(f"\nnumbers written and read: {read}")
@@ -277,6 +282,19 @@ def assert_boxes_over_digits(page, canvas: dict[str, float], written: list[list[
         slot = canvas["width"] / len(written)
         for i, b in enumerate(boxes):
             assert canvas["x"] + i * slot <= b["x"] + b["width"] / 2 <= canvas["x"] + (i + 1) * slot, (i, b)
+
+
+def assert_sent_at_number_size(page, canvas: dict[str, float], written: list[list[list[tuple[float, float]]]]) -> None:
+    """The page sends a number at NUMBER_EXPORT_SIZE pixels to the canvas's height, as the benchmark
+    writes them (`numbers.PAGE_HEIGHT`): the ink in the PNG is as high as the strokes written, pen
+    included, at that scale."""
+    drawing = page.evaluate("Digits.pad.exportDrawing(true)")
+    image = Image.open(io.BytesIO(base64.b64decode(drawing["image"].split(",", 1)[1]))).convert("L")
+    rows = np.flatnonzero((np.asarray(image) < 128).any(axis=1))
+    ys = [y for digit in written for stroke in digit for _, y in stroke]
+    pen = canvas["height"] * page.evaluate("Digits.settings.NUMBER_STROKE_FRACTION")
+    expected = (max(ys) - min(ys) + pen) * numbers.PAGE_HEIGHT / canvas["height"]
+    assert abs(rows[-1] + 1 - rows[0] - expected) <= 3, (rows[-1] + 1 - rows[0], expected)
 
 
 def test_desktop_mouse_writes_numbers_and_mode_is_remembered(desktop: Tab, mnist) -> None:

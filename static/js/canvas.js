@@ -70,12 +70,12 @@
 
   // The drawing as a PNG data URL at EXPORT_SIZE pixels to the canvas's height, whatever the
   // screen's pixel ratio: the server needs no more, and a phone uploads a tenth of the bytes.
-  // With `crop`, only the ink and a pen's width of paper around it (a number: the server reads
-  // the ink alone, and decodes a fraction of the pixels). `frame` is where the image lies on the
-  // canvas, in fractions of its width and height.
-  pad.exportDrawing = function (crop) {
-    var scale = S.EXPORT_SIZE / Math.max(1, cssHeight);
-    var area = crop ? inkArea() : { left: 0, top: 0, right: cssWidth, bottom: cssHeight };
+  // A `number` is sent at NUMBER_EXPORT_SIZE, and only its ink and a pen's width of paper around
+  // it: the server reads the ink alone, and decodes a fraction of the pixels. `frame` is where
+  // the image lies on the canvas, in fractions of its width and height.
+  pad.exportDrawing = function (number) {
+    var scale = (number ? S.NUMBER_EXPORT_SIZE : S.EXPORT_SIZE) / Math.max(1, cssHeight);
+    var area = number ? inkArea() : { left: 0, top: 0, right: cssWidth, bottom: cssHeight };
     var off = document.createElement('canvas');
     off.width = Math.max(1, Math.round((area.right - area.left) * scale));
     off.height = Math.max(1, Math.round((area.bottom - area.top) * scale));
