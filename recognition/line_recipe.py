@@ -45,21 +45,26 @@ def level(crop: np.ndarray, threshold: float) -> np.ndarray:
     h, w = crop.shape
     if w < LEVEL_MIN_WIDTH * h:
         return crop
-    mass = crop.astype(np.float64).sum(axis=0)
+    values = crop.astype(np.float64)
+    mass = values.sum(axis=0)
     inked = mass > 0
-    centres = (crop.astype(np.float64) * np.arange(h)[:, None]).sum(axis=0)[inked] / mass[inked]
-    x = np.flatnonzero(inked).astype(np.float64)
     weights = mass[inked]
-    mx = np.average(x, weights=weights)
-    slope = np.average((x - mx) * (centres - np.average(centres, weights=weights)), weights=weights)
-    slope /= max(np.average((x - mx) ** 2, weights=weights), 1e-9)
-    slope = float(np.clip(slope, -MAX_SLOPE, MAX_SLOPE))
+    total = weights.sum()
+
+    def mean(v: np.ndarray) -> float:  # weighted by the columns' ink, as np.average(v, weights=weights)
+        return (v * weights).sum() / total
+
+    centres = (values * np.arange(h)[:, None]).sum(axis=0)[inked] / weights
+    x = np.flatnonzero(inked).astype(np.float64)
+    mx = mean(x)
+    slope = mean((x - mx) * (centres - mean(centres))) / max(mean((x - mx) ** 2), 1e-9)
+    slope = min(max(float(slope), -MAX_SLOPE), MAX_SLOPE)
     if abs(slope) * w < 1:
         return crop
     shear = np.float32([[1, 0, 0], [-slope, 1, max(0.0, slope * (w - 1))]])  # y' = y - slope x, kept >= 0
     out = cv2.warpAffine(crop, shear, (w, h + int(np.ceil(abs(slope) * w))), flags=cv2.INTER_LINEAR, borderValue=0)
-    rows = np.flatnonzero((out > threshold).any(axis=1))
-    return out[rows[0]:rows[-1] + 1] if rows.size else crop
+    box = bounding_box(out > threshold)
+    return out[box[0]:box[1]] if box else crop
 
 
 def to_line(ink: np.ndarray) -> Line:

@@ -80,7 +80,9 @@ def _digit_box(ink: np.ndarray, threshold: int) -> tuple[int, int, int, int] | N
     if count > 2:
         areas = stats[1:, cv2.CC_STAT_AREA]
         keep = np.flatnonzero(areas >= MIN_COMPONENT_SHARE * areas.sum()) + 1
-        mask = np.isin(labels, keep)
+        is_kept = np.zeros(count, bool)
+        is_kept[keep] = True
+        mask = is_kept[labels]  # a table lookup: quicker than np.isin
     box = bounding_box(mask)
     if box is None or factor == 1:
         return box
@@ -133,7 +135,7 @@ def to_mnist(ink: np.ndarray) -> np.ndarray:
         raise EmptyDrawingError("the drawing is empty: draw a digit")
     top, bottom, left, right = tight
     digit = digit[top:bottom, left:right]
-    if digit.size == ink.size and min(digit.shape) > 8 and (digit > INK_THRESHOLD * peak).mean() > 0.95:
+    if digit.size == ink.size and min(digit.shape) > 8 and np.count_nonzero(digit > INK_THRESHOLD * peak) > 0.95 * digit.size:
         raise EmptyDrawingError("the image is all ink: draw a digit on a plain background")
     digit = np.minimum(digit.astype(np.float32) * (1.0 / peak), 1.0)  # faint pencil reads like a marker
 
