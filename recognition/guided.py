@@ -81,8 +81,7 @@ def _seam(window: np.ndarray) -> np.ndarray:
     empty = np.flatnonzero(~window.any(axis=0))
     if empty.size:  # a clear gap: the seam is its first column, straight down (what the programme finds, quicker)
         return np.full(h, empty[0])
-    bands = -(-h // SEAM_ROWS)
-    banded = np.pad(window, ((0, bands * SEAM_ROWS - h), (0, 0))).reshape(bands, SEAM_ROWS, -1).any(axis=1)
+    banded = np.logical_or.reduceat(window, np.arange(0, h, SEAM_ROWS), axis=0)
     totals = seam_totals(banded)
     rows = totals.tolist()  # one path, followed up row by row: plain Python beats array calls here
     column = int(np.argmin(totals[-1]))
@@ -100,6 +99,8 @@ def holds_two(mask: np.ndarray, line: float) -> bool:
     between them: two digits, which segmentation would never join (its MAX_JOIN_GAP and FRAGMENT),
     so the sequence model missed one."""
     inked = mask.any(axis=0)
+    if inked.all():  # no gap at all
+        return False
     edges = np.flatnonzero(np.diff(inked.astype(np.int8)))  # last ink column before each gap, last blank after
     for end, start in zip(edges[::2] + 1, edges[1::2] + 1):
         if start - end > MAX_JOIN_GAP * line and _height(mask[:, :end]) >= FRAGMENT * line \

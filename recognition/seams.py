@@ -46,15 +46,16 @@ def seam_totals(mine: np.ndarray) -> np.ndarray:
     """For every pixel, the least ink a path from the top row down to it crosses, drifting sideways at CUT_SLANT a pixel."""
     h, w = mine.shape
     cost = mine.astype(np.float32)
-    totals = np.empty((h, w), np.float32)
-    totals[0] = cost[0]
+    totals = np.full((h, w + 2), np.inf, np.float32)  # a column of infinity each side: no path leaves the mark
+    totals[0, 1:-1] = cost[0]
+    side = np.empty(w, np.float32)
     for row in range(1, h):
         above = totals[row - 1]
-        best = above.copy()
-        np.minimum(best[1:], above[:-1] + CUT_SLANT, out=best[1:])
-        np.minimum(best[:-1], above[1:] + CUT_SLANT, out=best[:-1])
-        totals[row] = best + cost[row]
-    return totals
+        np.minimum(above[:-2], above[2:], out=side)  # the cheaper neighbour above, one pixel sideways ...
+        side += CUT_SLANT
+        np.minimum(side, above[1:-1], out=side)  # ... or straight above
+        np.add(side, cost[row], out=totals[row, 1:-1])
+    return totals[:, 1:-1]
 
 
 def trace(totals: np.ndarray, ends: np.ndarray) -> np.ndarray:
