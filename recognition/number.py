@@ -15,7 +15,6 @@ from recognition.segment import MAX_DIGITS, Segment, reduce_ink, segment
 from recognition.sequence import NOT_A_DIGIT_MARK, SequenceModel, Spotted
 
 SEQUENCE_MARGIN = 2.0  # log-probability by which the sequence model must prefer its reading to overrule segmentation
-TOUCHING = 1  # more digits spotted than separate marks plus this: the digits touch, and segmentation is not asked
 DIGIT_WEIGHT = 0.1  # the digit model's say in a part the sequence model's reading overruled segmentation for
 
 
@@ -59,10 +58,9 @@ def read_number(classifier: Classifier, ink: np.ndarray, top_k: int = 3,
     when the digit model reads every part alike, that is the answer. Otherwise segmentation reads
     the number too, and its reading stands unless the sequence model finds it far less likely
     than its own (by more than SEQUENCE_MARGIN in log-probability); then the sequence model's
-    parts stand, each answered by both models together (`both`). Where the digits touch (the
-    sequence model spots more than TOUCHING digits beyond the separate marks), segmentation would
-    have to cut the marks and reads no better than both models together, at twice the time: the
-    parts answered by both stand at once.
+    parts stand, each answered by both models together (`both`). Where digits touch (the sequence
+    model spots more digits than there are separate marks), segmentation would have to cut marks,
+    which it reads no better than both models together at twice the time: those parts stand at once.
     """
     if sequence is None:
         return _reading(classifier, segment(ink, classifier.probabilities), top_k)
@@ -72,7 +70,7 @@ def read_number(classifier: Classifier, ink: np.ndarray, top_k: int = 3,
         if len(seen.spotted) <= MAX_DIGITS else None
     if guided is not None and agrees(guided, seen.spotted, classifier.calibration.reject_above):
         return _reading(classifier, guided, top_k)
-    if guided is not None and len(seen.spotted) > len(reduced[2]) + TOUCHING:
+    if guided is not None and len(seen.spotted) > len(reduced[2]):  # more digits than marks: some touch
         return _reading(classifier, [both(g, s) for g, s in zip(guided, seen.spotted)], top_k)
     read = _reading(classifier, segment(ink, classifier.probabilities, reduced), top_k)
     if guided is None or read.number == seen.text:
