@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from functools import cached_property
 
 import cv2
 import numpy as np
@@ -90,8 +91,13 @@ class Work:
     factor: int  # input pixels per work pixel
     offset: tuple[int, int]  # input x, y of the work image's top-left corner
     height: float  # line height in work pixels
-    pen: float  # pen width in work pixels
+    mask: np.ndarray  # uint8, 1 where there is ink
     labels_used: int = 0  # the largest label given so far
+
+    @cached_property
+    def pen(self) -> float:
+        """Pen width in work pixels (only cutting marks needs it)."""
+        return max(1.0, stroke_width(self.mask > 0))
 
     def next_label(self) -> int:
         """A label no mark or piece uses yet, for a part of a cut mark."""
@@ -137,7 +143,7 @@ def reduce_ink(ink: np.ndarray) -> Reduced:
     marks = [i for i in marks if not _is_speck(stats[i], largest, height)]
     if len(marks) > MAX_PIECES:
         raise TooManyDigitsError(f"too many separate marks: write a number of at most {MAX_DIGITS} digits")
-    work = Work(crop, labels, factor, (left, top), height, max(1.0, stroke_width(mask > 0)), count - 1)
+    work = Work(crop, labels, factor, (left, top), height, mask, count - 1)
     return work, stats, marks
 
 
