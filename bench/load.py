@@ -61,8 +61,8 @@ CORES = os.cpu_count() or 1
 
 
 def page_export_size() -> int:
-    """The side of the PNG the page sends for every drawing (EXPORT_SIZE in static/app.js)."""
-    return int(re.search(r"EXPORT_SIZE = (\d+)", PAGE_SCRIPT.read_text()).group(1))
+    """The side of the PNG the page sends for a digit (EXPORT_SIZE in static/app.js)."""
+    return int(re.search(r"\bvar EXPORT_SIZE = (\d+)", PAGE_SCRIPT.read_text()).group(1))
 
 
 LOAD_CANVAS = page_export_size()
