@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from recognition.classifier import NOT_A_DIGIT
-from recognition.line_recipe import LINE_HEIGHT, STRIDE, Line, to_line
+from recognition.line_recipe import LINE_HEIGHT, STRIDE, WIDTH_STEP, Line, to_line
 
 BLANK = NOT_A_DIGIT + 1  # after the ten digits and "a mark that is no digit": no new mark in this frame
 NOT_A_DIGIT_MARK = "?"  # stands in a number for a mark that is no digit
@@ -95,6 +95,8 @@ class SequenceModel:
         self._model = self.path.read_bytes()
         self._interpreters: OrderedDict[int, tuple] = OrderedDict()
         self._lock = threading.Lock()
+        with self._lock:
+            self._sized(4 * WIDTH_STEP)  # loads the model now, so a broken file fails at start, not on a request
 
     def _sized(self, width: int) -> tuple:
         """(interpreter, input index, output index) for lines `width` columns wide; call holding the lock."""
