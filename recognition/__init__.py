@@ -3,11 +3,11 @@
 The server, the command line, training and evaluation all import this package. Data flows one
 way, one module per step:
 
-    bytes -> decode (checked image) -> ink (ink map) -> segment (digits of a number)
+    bytes -> decode (checked image) -> ink (ink map) -> marks -> segment (digits of a number)
           -> mnist_recipe (28x28) -> classifier (answer) -> number (the whole number)
 
 A number is first read whole by the sequence model (line_recipe -> sequence), cut where it
-places the digits (guided), and each part answered by the digit model as above.
+places the digits (guided, on the same marks), and each part answered by the digit model as above.
 """
 
 from __future__ import annotations

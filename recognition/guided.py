@@ -14,10 +14,11 @@ import numpy as np
 
 from recognition.classifier import NOT_A_DIGIT
 from recognition.errors import EmptyDrawingError
-from recognition.line_recipe import STRIDE, Line
+from recognition.line_recipe import Line
 from recognition.mnist_recipe import bounding_box, to_mnist
 from recognition.seams import CUT_SLANT, seam_totals
-from recognition.segment import FRAGMENT, MAX_JOIN_GAP, Reduced, Scorer, Segment
+from recognition.marks import Reduced
+from recognition.segment import FRAGMENT, MAX_JOIN_GAP, Scorer, Segment
 from recognition.sequence import Spotted
 
 CUT_OFFSET = 4.0  # the cut before a spotted mark is expected this many line columns after its first frame ...

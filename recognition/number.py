@@ -11,7 +11,8 @@ import numpy as np
 
 from recognition.classifier import Answer, Classifier
 from recognition.guided import agrees, guided_segments
-from recognition.segment import MAX_DIGITS, Segment, reduce_ink, segment
+from recognition.marks import MAX_DIGITS, reduce_ink
+from recognition.segment import Segment, segment
 from recognition.sequence import NOT_A_DIGIT_MARK, SequenceModel, Spotted
 
 SEQUENCE_MARGIN = 2.0  # log-probability by which the sequence model must prefer its reading to overrule segmentation

@@ -17,22 +17,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from functools import cached_property
 
 import cv2
 import numpy as np
 
 from recognition.classifier import NOT_A_DIGIT
-from recognition.errors import EmptyDrawingError, InputError, TooManyDigitsError
-from recognition.mnist_recipe import INK_THRESHOLD, MIN_CONTRAST, bounding_box, stroke_width, to_mnist
+from recognition.errors import EmptyDrawingError, TooManyDigitsError
+from recognition.marks import MAX_DIGITS, MAX_PIECES, Reduced, Work, reduce_ink
+from recognition.mnist_recipe import to_mnist
 from recognition.seams import seams
 
-MAX_DIGITS = 20  # a number has 1 to MAX_DIGITS digits
-MAX_PIECES = 4 * MAX_DIGITS  # more separate marks than this are refused before any reading
-WORK_HEIGHT = 80  # the ink is reduced until its height is at most this, for speed (as accurate as 160)
 MAX_GROUP = 4  # at most this many pieces make one digit
-SPECK_AREA = 0.02  # marks under this share of the largest mark's area ...
-SPECK_SIZE = 0.12  # ... and under this share of the line height are specks, dropped
 CUT_MIN_WIDTH = 0.7  # only marks wider than this share of the line height are cut (two digits at least)
 MAX_JOIN_GAP = 0.05  # separate marks further apart than this share of the line height are never one digit ...
 FRAGMENT = 0.5  # ... unless one is a fragment shorter than this share of the line height (a 5's flag)
@@ -82,75 +77,12 @@ class Segment:
     probabilities: np.ndarray  # calibrated, the ten digits then "not a digit"
 
 
-@dataclass
-class Work:
-    """The drawing at working resolution: ink, labelled marks and how to map back to the input."""
-
-    ink: np.ndarray
-    labels: np.ndarray
-    factor: int  # input pixels per work pixel
-    offset: tuple[int, int]  # input x, y of the work image's top-left corner
-    height: float  # line height in work pixels
-    mask: np.ndarray  # uint8, 1 where there is ink
-    labels_used: int = 0  # the largest label given so far
-
-    @cached_property
-    def pen(self) -> float:
-        """Pen width in work pixels (only cutting marks needs it)."""
-        return max(1.0, stroke_width(self.mask > 0))
-
-    def next_label(self) -> int:
-        """A label no mark or piece uses yet, for a part of a cut mark."""
-        self.labels_used += 1
-        return self.labels_used
-
-
-Reduced = tuple[Work, np.ndarray, list[int]]  # what `reduce_ink` returns
-
-
 def prepare(ink: np.ndarray, reduced: Reduced | None = None) -> tuple[Work, list[Piece]]:
     """Crop and reduce the ink (unless `reduced` gives it already), label its marks, drop specks and cut the wide marks."""
     work, stats, marks = reduced or reduce_ink(ink)
     work = replace(work, labels=work.labels.copy())  # cutting relabels pieces: the caller's copy stays as it was
     pieces = [piece for i in marks for piece in _cut(work, i, stats[i])]
     return work, sorted(pieces, key=lambda p: p.centre)[:MAX_PIECES]
-
-
-def reduce_ink(ink: np.ndarray) -> Reduced:
-    """The ink cropped and reduced to working size, its marks labelled: the work, the marks' stats, the marks kept."""
-    ink = np.asarray(ink)
-    if ink.ndim != 2 or ink.size == 0:
-        raise InputError("expected a 2-D image")
-    peak = int(ink.max())
-    if peak < MIN_CONTRAST * 255:
-        raise EmptyDrawingError("the drawing is empty: write a number")
-    inked = ink > INK_THRESHOLD * peak
-    top, bottom, left, right = bounding_box(inked)
-    crop = ink[top:bottom, left:right]
-    if crop.size == ink.size and min(crop.shape) > 8 and inked.mean() > 0.95:
-        raise EmptyDrawingError("the image is all ink: write a number on a plain background")
-    factor = max(1, -(-crop.shape[0] // WORK_HEIGHT))
-    if factor > 1:
-        size = (max(1, crop.shape[1] // factor), max(1, crop.shape[0] // factor))
-        crop = cv2.resize(crop, size, interpolation=cv2.INTER_AREA)
-    mask = (crop > INK_THRESHOLD * peak * min(1.0, 2 / factor)).astype(np.uint8)
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
-    marks = [int(i) for i in range(1, count)]
-    if not marks:
-        raise EmptyDrawingError("the drawing is empty: write a number")
-    height = float(max(stats[i, cv2.CC_STAT_HEIGHT] for i in marks))
-    largest = max(stats[i, cv2.CC_STAT_AREA] for i in marks)
-    marks = [i for i in marks if not _is_speck(stats[i], largest, height)]
-    if len(marks) > MAX_PIECES:
-        raise TooManyDigitsError(f"too many separate marks: write a number of at most {MAX_DIGITS} digits")
-    work = Work(crop, labels, factor, (left, top), height, mask, count - 1)
-    return work, stats, marks
-
-
-def _is_speck(stat: np.ndarray, largest: int, height: float) -> bool:
-    """A tiny mark far smaller than the others: a stray touch of the pen."""
-    size = max(stat[cv2.CC_STAT_WIDTH], stat[cv2.CC_STAT_HEIGHT])
-    return stat[cv2.CC_STAT_AREA] < SPECK_AREA * largest and size < SPECK_SIZE * height
 
 
 def _cut(work: Work, label: int, stat: np.ndarray) -> list[Piece]:

@@ -6,19 +6,14 @@ model. Set UPDATE_SCREENSHOTS=1 to refresh the README's screenshots in docs/.
 
 from __future__ import annotations
 
-import base64
-import io
 import os
 import shutil
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
-from PIL import Image
 from playwright.sync_api import Page
 
-from model_training import numbers
 from model_training.canvas import Style, draw_digit
 from tests.browser import (
     FAILED_RESOURCE,
@@ -226,99 +221,3 @@ def test_a_symbol_is_answered_not_a_digit(desktop: Tab, mnist) -> None:
     assert page.locator("#result").get_attribute("data-not-a-digit") == "false"
     assert page.locator("#top-digit").inner_text().strip() == str(shown.digit)
     assert not desktop.console.problems()
-
-
-NUMBERS = ((2, 0, 4), (7, 1, 3), (5, 8, 6, 9))  # written digit by digit, each digit a held-back test digit
-
-
-def number_strokes(digits: list[Any], box: dict[str, float], height: float = 0.5) -> list[list[list[tuple[float, float]]]]:
-    """Several digits' pen paths side by side across the canvas box, one slot each: each digit's strokes."""
-    strokes = []
-    for i, digit in enumerate(digits):
-        slot = {"x": box["x"] + box["width"] * i / len(digits), "y": box["y"],
-                "width": box["width"] / len(digits), "height": box["height"]}
-        strokes.append(digit_strokes(digit, slot, height))
-    return strokes
-
-
-def write_numbers(tab: Tab, mnist, draw) -> list[tuple[str, str]]:
-    """Switch to number mode, write each of NUMBERS with `draw`, and read #result's data-number."""
-    page = tab.page
-    page.click("#mode-number")
-    assert page.locator("#mode-number").get_attribute("aria-pressed") == "true"
-    assert "number" in page.locator("#tagline").inner_text()
-    pool = dict(digits_per_class(mnist, 1, skip=6))
-    read = []
-    for number in NUMBERS:
-        box = canvas_box(page)
-        assert box["width"] >= 1.8 * box["height"], "the number canvas is not wide"
-        written = number_strokes([pool[d] for d in number], box)
-        draw([stroke for digit in written for stroke in digit])
-        wait_for_state(page, "done")
-        page.wait_for_selector("#result[data-number]", state="attached")
-        read.append(("".join(map(str, number)), page.locator("#result").get_attribute("data-number")))
-        assert_boxes_over_digits(page, box, written)
-        assert_sent_at_number_size(page, box, written)
-        page.click("#clear")
-        wait_for_state(page, "empty")
-    print(f"\nnumbers written and read: {read}")
-    return read
-
-
-def assert_boxes_over_digits(page, canvas: dict[str, float], written: list[list[list[tuple[float, float]]]]) -> None:
-    """The digits' boxes on the page lie over the digits written (the page sends only the ink, so
-    boxes must be placed back on the whole canvas): together they span the written strokes (within
-    the canvas) give or take the pen's width, and each lies in its digit's slot."""
-    boxes = [page.locator("#boxes .digit-box").nth(i).bounding_box() for i in range(page.locator("#boxes .digit-box").count())]
-    assert len(boxes) == len(page.locator("#result").get_attribute("data-number"))
-    points = np.array([p for digit in written for stroke in digit for p in stroke])
-    low = np.maximum(points.min(axis=0), [canvas["x"], canvas["y"]])
-    high = np.minimum(points.max(axis=0), [canvas["x"] + canvas["width"], canvas["y"] + canvas["height"]])
-    pen = canvas["height"] * page.evaluate("Digits.settings.NUMBER_STROKE_FRACTION") + 2  # the page's margin
-    spanned = (min(b["x"] for b in boxes), min(b["y"] for b in boxes),
-               max(b["x"] + b["width"] for b in boxes), max(b["y"] + b["height"] for b in boxes))
-    assert np.abs(np.array(spanned) - [*low, *high]).max() <= pen, (spanned, low, high)
-    if len(boxes) == len(written):
-        slot = canvas["width"] / len(written)
-        for i, b in enumerate(boxes):
-            assert canvas["x"] + i * slot <= b["x"] + b["width"] / 2 <= canvas["x"] + (i + 1) * slot, (i, b)
-
-
-def assert_sent_at_number_size(page, canvas: dict[str, float], written: list[list[list[tuple[float, float]]]]) -> None:
-    """The page sends a number at NUMBER_EXPORT_SIZE pixels to the canvas's height, as the benchmark
-    writes them (`numbers.PAGE_HEIGHT`): the ink in the PNG is as high as the strokes written, pen
-    included, at that scale."""
-    drawing = page.evaluate("Digits.pad.exportDrawing(true)")
-    image = Image.open(io.BytesIO(base64.b64decode(drawing["image"].split(",", 1)[1]))).convert("L")
-    rows = np.flatnonzero((np.asarray(image) < 128).any(axis=1))
-    ys = [y for digit in written for stroke in digit for _, y in stroke]
-    pen = canvas["height"] * page.evaluate("Digits.settings.NUMBER_STROKE_FRACTION")
-    expected = (max(ys) - min(ys) + pen) * numbers.PAGE_HEIGHT / canvas["height"]
-    assert abs(rows[-1] + 1 - rows[0] - expected) <= 3, (rows[-1] + 1 - rows[0], expected)
-
-
-def test_desktop_mouse_writes_numbers_and_mode_is_remembered(desktop: Tab, mnist) -> None:
-    read = write_numbers(desktop, mnist, lambda strokes: draw_with_mouse(desktop.page, strokes))
-    assert sum(written == shown for written, shown in read) >= len(NUMBERS) - 1, read
-    desktop.page.reload()
-    assert desktop.page.locator("#mode-number").get_attribute("aria-pressed") == "true"
-    assert "number" in desktop.page.locator("#tagline").inner_text()
-    desktop.page.click("#mode-digit")
-    assert "digit" in desktop.page.locator("#tagline").inner_text()
-    assert not desktop.console.problems()
-
-
-def test_phone_touch_writes_numbers_without_scrolling(phone: Tab, mnist) -> None:
-    page = phone.page
-    cdp = phone.context.new_cdp_session(page)
-    page.click("#mode-number")
-    make_scrollable(page)
-    before = viewport_position(page)
-
-    def touch(strokes):
-        draw_with_touch(cdp, strokes)
-        assert viewport_position(page) == before, "the page moved while writing"
-
-    read = write_numbers(phone, mnist, touch)
-    assert sum(written == shown for written, shown in read) >= len(NUMBERS) - 1, read
-    assert not phone.console.problems()
