@@ -49,7 +49,7 @@ def ink_map(image: Image.Image) -> np.ndarray:
 
 
 def is_photo(gray: np.ndarray, background: int) -> bool:
-    """Whether a grey image is a photo rather than a canvas export: large, and not flat (a photo's
+    """Whether a uint8 grey image is a photo rather than a canvas export: large, and not flat (a photo's
     paper has noise, texture and uneven light; a canvas is its flat background and its flat pen)."""
     if min(gray.shape) < PHOTO_MIN_SIDE:
         return False
