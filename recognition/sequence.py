@@ -83,10 +83,11 @@ class SequenceModel:
     """Runs the LiteRT sequence model on lines of any width (one per process, locked).
 
     An interpreter's input is sized once per line width; resizing costs about as much as a run,
-    so an interpreter is kept for each of the last CACHED_WIDTHS widths (a few numbers' lengths).
+    so an interpreter is kept for each of the last few widths, as long as they add up to at most
+    CACHED_COLUMNS (an interpreter's memory grows with its width: about 7 MB at the widest line).
     """
 
-    CACHED_WIDTHS = 4
+    CACHED_COLUMNS = 1024
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
@@ -110,7 +111,7 @@ class SequenceModel:
         interpreter.resize_tensor_input(index, [1, LINE_HEIGHT, width, 1])
         interpreter.allocate_tensors()
         self._interpreters[width] = (interpreter, index, interpreter.get_output_details()[0]["index"])
-        if len(self._interpreters) > self.CACHED_WIDTHS:
+        while len(self._interpreters) > 1 and sum(self._interpreters) > self.CACHED_COLUMNS:
             self._interpreters.popitem(last=False)
         return self._interpreters[width]
 
