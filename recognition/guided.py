@@ -15,9 +15,9 @@ import numpy as np
 from recognition.classifier import NOT_A_DIGIT
 from recognition.errors import EmptyDrawingError
 from recognition.line_recipe import Line
+from recognition.marks import Reduced
 from recognition.mnist_recipe import bounding_box, to_mnist
 from recognition.seams import CUT_SLANT, seam_totals
-from recognition.marks import Reduced
 from recognition.segment import FRAGMENT, MAX_JOIN_GAP, Scorer, Segment
 from recognition.sequence import Spotted
 
