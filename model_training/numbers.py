@@ -38,8 +38,9 @@ from recognition.sequence import SequenceModel
 
 HELD_BACK = 5000  # the last 5,000 MNIST test digits
 KINDS = {"spaced": (0.25, 0.8), "tight": (0.03, 0.15), "touching": (-0.12, -0.02)}  # ink gap / line height
-PAGE_HEIGHT = 112  # the page exports a number this many pixels to its canvas's height (NUMBER_EXPORT_SIZE in static/app.js) ...
-PAGE_MARGIN = 6  # ... and sends only its ink and about this many pixels of paper around it (half a pen's width and a little)
+PAGE_HEIGHT = 160  # a canvas as high as the page exports a digit (EXPORT_SIZE in static/app.js)
+PAGE_INK_HEIGHT = 112  # the page sends a number redrawn this many pixels high (NUMBER_INK_HEIGHT in static/app.js) ...
+PAGE_MARGIN = 6  # ... its ink and about this many pixels of paper around it (half a pen's width and a little)
 VAL_SIZE, SPLIT_SEED = 0.1, 42  # training's default validation split
 
 
@@ -71,9 +72,20 @@ def validation(mnist) -> tuple[np.ndarray, np.ndarray]:
 def write_number(digits: list[np.ndarray], kind: str, rng: np.random.Generator,
                  height: int | None = None, crop: bool = False) -> np.ndarray:
     """Digits written side by side with a pen: an RGBA canvas `height` pixels high (random if None),
-    with `crop` only the part of it the page sends (`page_crop`)."""
-    ink = write_ink([pen_paths(d) for d in digits], kind, rng, height)
-    return with_look(page_crop(ink) if crop else ink, str(rng.choice(LOOKS)))
+    with `crop` as the page sends it (`page_drawing`; `height` then defaults to PAGE_HEIGHT)."""
+    paths = [pen_paths(d) for d in digits]
+    ink = page_drawing(paths, kind, rng, height or PAGE_HEIGHT) if crop else write_ink(paths, kind, rng, height)
+    return with_look(ink, str(rng.choice(LOOKS)))
+
+
+def page_drawing(paths: list[list[np.ndarray]], kind: str, rng: np.random.Generator, height: int) -> np.ndarray:
+    """A number written on a canvas `height` pixels high, as the page sends it: redrawn at the scale
+    that makes its ink and PAGE_MARGIN pixels of paper about PAGE_INK_HEIGHT pixels high, and cropped to them."""
+    state = rng.bit_generator.state
+    top, bottom, _, _ = bounding_box(write_ink(paths, kind, rng, height) > 0)
+    rng.bit_generator.state = state  # the same number again, at the page's scale
+    scale = (PAGE_INK_HEIGHT - 2 * PAGE_MARGIN) / (bottom - top)
+    return page_crop(write_ink(paths, kind, rng, max(1, round(height * scale))))
 
 
 def page_crop(ink: np.ndarray) -> np.ndarray:
@@ -133,7 +145,7 @@ def with_look(ink: np.ndarray, look: str) -> np.ndarray:
 def make_numbers(mnist, kind: str, count: int, rng: np.random.Generator, lengths: tuple[int, int] = (2, 6),
                  height: int | None = None, source=held_back, crop: bool = False) -> list[Written]:
     """`count` numbers of `kind`, each of `lengths` digits, from `source`'s digits (held-back test
-    digits); `crop`: as the page sends them (`page_crop`)."""
+    digits); `crop`: as the page sends them (`page_drawing`)."""
     images, labels = source(mnist)
     numbers = []
     for _ in range(count):
@@ -196,9 +208,8 @@ def main(argv: list[str] | None = None) -> None:
         alone = f"  (sequence model alone {found['sequence_alone']:.1%})" if sequence else ""
         print(f"{kind:>9}: whole numbers {found['number']:.1%}  digits {found['digit']:.1%}{alone}")
     for kind in KINDS if args.timing else ():
-        found = evaluate(classifier, make_numbers(mnist, kind, max(50, args.count // 4), rng, (4, 4), PAGE_HEIGHT,
-                                                  crop=True), sequence)
-        print(f"4 digits, {kind}, as the page sends them ({PAGE_HEIGHT} pixels to the canvas's height): "
+        found = evaluate(classifier, make_numbers(mnist, kind, max(50, args.count // 4), rng, (4, 4), crop=True), sequence)
+        print(f"4 digits, {kind}, as the page sends them ({PAGE_INK_HEIGHT} pixels high): "
               f"p50 {found['p50_ms']:.2f} ms, p90 {found['p90_ms']:.2f} ms, whole numbers {found['number']:.1%}")
 
 

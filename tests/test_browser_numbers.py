@@ -87,16 +87,17 @@ def assert_boxes_over_digits(page, canvas: dict[str, float], written: list[list[
 
 
 def assert_sent_at_number_size(page, canvas: dict[str, float], written: list[list[list[tuple[float, float]]]]) -> None:
-    """The page sends a number at NUMBER_EXPORT_SIZE pixels to the canvas's height, as the benchmark
-    writes them (`numbers.PAGE_HEIGHT`): the ink in the PNG is as high as the strokes written, pen
-    included, at that scale."""
+    """The page sends a number redrawn NUMBER_INK_HEIGHT pixels high, as the benchmark writes them
+    (`numbers.PAGE_INK_HEIGHT`), cropped to the ink: the strokes written, pen included, fill it but
+    for a margin of about half a pen's width."""
     drawing = page.evaluate("Digits.pad.exportDrawing(true)")
     image = Image.open(io.BytesIO(base64.b64decode(drawing["image"].split(",", 1)[1]))).convert("L")
+    assert abs(image.height - numbers.PAGE_INK_HEIGHT) <= 1, image.size
     rows = np.flatnonzero((np.asarray(image) < 128).any(axis=1))
     ys = [y for digit in written for stroke in digit for _, y in stroke]
     pen = canvas["height"] * page.evaluate("Digits.settings.NUMBER_STROKE_FRACTION")
-    expected = (max(ys) - min(ys) + pen) * numbers.PAGE_HEIGHT / canvas["height"]
-    assert abs(rows[-1] + 1 - rows[0] - expected) <= 3, (rows[-1] + 1 - rows[0], expected)
+    scale = image.height / (drawing["frame"]["height"] * canvas["height"])
+    assert abs(rows[-1] + 1 - rows[0] - (max(ys) - min(ys) + pen) * scale) <= 3, (rows[-1] + 1 - rows[0], scale)
 
 
 def test_desktop_mouse_writes_numbers_and_mode_is_remembered(desktop: Tab, mnist) -> None:
