@@ -38,8 +38,8 @@ from recognition.sequence import SequenceModel
 
 HELD_BACK = 5000  # the last 5,000 MNIST test digits
 KINDS = {"spaced": (0.25, 0.8), "tight": (0.03, 0.15), "touching": (-0.12, -0.02)}  # ink gap / line height
-PAGE_HEIGHT = 160  # a canvas as high as the page exports a digit (EXPORT_SIZE in static/app.js)
-PAGE_INK_HEIGHT = 112  # the page sends a number redrawn this many pixels high (NUMBER_INK_HEIGHT in static/app.js) ...
+PAGE_HEIGHT = 112  # the page sends a number at this many pixels to its canvas's height (NUMBER_EXPORT_SIZE in static/app.js) ...
+PAGE_MIN_HEIGHT = 72  # ... redrawn larger if it is less high than this (NUMBER_MIN_HEIGHT) ...
 PAGE_MARGIN = 6  # ... its ink and about this many pixels of paper around it (half a pen's width and a little)
 VAL_SIZE, SPLIT_SEED = 0.1, 42  # training's default validation split
 
@@ -79,13 +79,14 @@ def write_number(digits: list[np.ndarray], kind: str, rng: np.random.Generator,
 
 
 def page_drawing(paths: list[list[np.ndarray]], kind: str, rng: np.random.Generator, height: int) -> np.ndarray:
-    """A number written on a canvas `height` pixels high, as the page sends it: redrawn at the scale
-    that makes its ink and PAGE_MARGIN pixels of paper about PAGE_INK_HEIGHT pixels high, and cropped to them."""
+    """A number written on a canvas `height` pixels high, as the page sends it: its ink and PAGE_MARGIN
+    pixels of paper around it, redrawn larger where they are less than PAGE_MIN_HEIGHT pixels high."""
     state = rng.bit_generator.state
-    top, bottom, _, _ = bounding_box(write_ink(paths, kind, rng, height) > 0)
-    rng.bit_generator.state = state  # the same number again, at the page's scale
-    scale = (PAGE_INK_HEIGHT - 2 * PAGE_MARGIN) / (bottom - top)
-    return page_crop(write_ink(paths, kind, rng, max(1, round(height * scale))))
+    crop = page_crop(write_ink(paths, kind, rng, height))
+    if crop.shape[0] >= PAGE_MIN_HEIGHT:
+        return crop
+    rng.bit_generator.state = state  # the same number again, larger
+    return page_crop(write_ink(paths, kind, rng, round(height * PAGE_MIN_HEIGHT / crop.shape[0])))
 
 
 def page_crop(ink: np.ndarray) -> np.ndarray:
@@ -209,7 +210,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"{kind:>9}: whole numbers {found['number']:.1%}  digits {found['digit']:.1%}{alone}")
     for kind in KINDS if args.timing else ():
         found = evaluate(classifier, make_numbers(mnist, kind, max(50, args.count // 4), rng, (4, 4), crop=True), sequence)
-        print(f"4 digits, {kind}, as the page sends them ({PAGE_INK_HEIGHT} pixels high): "
+        print(f"4 digits, {kind}, as the page sends them ({PAGE_HEIGHT} pixels to the canvas's height): "
               f"p50 {found['p50_ms']:.2f} ms, p90 {found['p90_ms']:.2f} ms, whole numbers {found['number']:.1%}")
 
 

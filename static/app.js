@@ -23,8 +23,9 @@
   'use strict';
 
   var EXPORT_SIZE = 160;          // side in pixels of the PNG sent to the server
-  var NUMBER_INK_HEIGHT = 112;    // a number's PNG: its ink and margin this high in pixels, however large it was written
-  var NUMBER_MAX_WIDTH = 4096;    // ... and at most this wide (a long line written tiny)
+  var NUMBER_EXPORT_SIZE = 112;   // a number's PNG: pixels to the canvas's height (as well read, half the pixels) ...
+  var NUMBER_MIN_HEIGHT = 72;     // ... or more, to make a number written small this high in pixels ...
+  var NUMBER_MAX_WIDTH = 4096;    // ... but never wider than this
   var STROKE_FRACTION = 1 / 18;   // pen width relative to the canvas side
 
   var D = window.Digits = window.Digits || {};
@@ -35,7 +36,8 @@
     NUMBER_STROKE_FRACTION: 1 / 14,  // pen width relative to the canvas height in number mode
     STROKE_FRACTION: STROKE_FRACTION,
     EXPORT_SIZE: EXPORT_SIZE,
-    NUMBER_INK_HEIGHT: NUMBER_INK_HEIGHT,
+    NUMBER_EXPORT_SIZE: NUMBER_EXPORT_SIZE,
+    NUMBER_MIN_HEIGHT: NUMBER_MIN_HEIGHT,
     NUMBER_MAX_WIDTH: NUMBER_MAX_WIDTH,
     TOP_K: 3,
     DEBOUNCE_MS: 250,

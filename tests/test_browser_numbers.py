@@ -31,6 +31,7 @@ pytestmark = pytest.mark.browser
 
 
 NUMBERS = ((2, 0, 4), (7, 1, 3), (5, 8, 6, 9))  # written digit by digit, each digit a held-back test digit
+HEIGHTS = (0.5, 0.3, 0.5)  # each number's height, a share of the canvas's: the second one written small
 
 
 def number_strokes(digits: list[Any], box: dict[str, float], height: float = 0.5) -> list[list[list[tuple[float, float]]]]:
@@ -51,10 +52,10 @@ def write_numbers(tab: Tab, mnist, draw) -> list[tuple[str, str]]:
     assert "number" in page.locator("#tagline").inner_text()
     pool = dict(digits_per_class(mnist, 1, skip=6))
     read = []
-    for number in NUMBERS:
+    for number, height in zip(NUMBERS, HEIGHTS):
         box = canvas_box(page)
         assert box["width"] >= 1.8 * box["height"], "the number canvas is not wide"
-        written = number_strokes([pool[d] for d in number], box)
+        written = number_strokes([pool[d] for d in number], box, height)
         draw([stroke for digit in written for stroke in digit])
         wait_for_state(page, "done")
         page.wait_for_selector("#result[data-number]", state="attached")
@@ -87,17 +88,20 @@ def assert_boxes_over_digits(page, canvas: dict[str, float], written: list[list[
 
 
 def assert_sent_at_number_size(page, canvas: dict[str, float], written: list[list[list[tuple[float, float]]]]) -> None:
-    """The page sends a number redrawn NUMBER_INK_HEIGHT pixels high, as the benchmark writes them
-    (`numbers.PAGE_INK_HEIGHT`), cropped to the ink: the strokes written, pen included, fill it but
-    for a margin of about half a pen's width."""
+    """The page sends a number's ink and margin at NUMBER_EXPORT_SIZE pixels to the canvas's height,
+    or larger to make it NUMBER_MIN_HEIGHT pixels high, as the benchmark writes them
+    (`numbers.PAGE_HEIGHT`, `numbers.PAGE_MIN_HEIGHT`): the PNG is as high as the strokes written
+    and the page's margin (the pen's width and 2 CSS pixels beyond each stroke's centre) at that
+    scale, and the ink in it as high as the strokes, pen included."""
     drawing = page.evaluate("Digits.pad.exportDrawing(true)")
     image = Image.open(io.BytesIO(base64.b64decode(drawing["image"].split(",", 1)[1]))).convert("L")
-    assert abs(image.height - numbers.PAGE_INK_HEIGHT) <= 1, image.size
-    rows = np.flatnonzero((np.asarray(image) < 128).any(axis=1))
-    ys = [y for digit in written for stroke in digit for _, y in stroke]
+    ys = np.array([y for digit in written for stroke in digit for _, y in stroke]) - canvas["y"]
     pen = canvas["height"] * page.evaluate("Digits.settings.NUMBER_STROKE_FRACTION")
-    scale = image.height / (drawing["frame"]["height"] * canvas["height"])
-    assert abs(rows[-1] + 1 - rows[0] - (max(ys) - min(ys) + pen) * scale) <= 3, (rows[-1] + 1 - rows[0], scale)
+    area = min(ys.max() + pen + 2, canvas["height"]) - max(ys.min() - pen - 2, 0)
+    scale = max(numbers.PAGE_HEIGHT / canvas["height"], numbers.PAGE_MIN_HEIGHT / area)
+    assert abs(image.height - area * scale) <= 2, (image.size, area * scale)
+    rows = np.flatnonzero((np.asarray(image) < 128).any(axis=1))
+    assert abs(rows[-1] + 1 - rows[0] - (ys.max() - ys.min() + pen) * scale) <= 3, (rows[-1] + 1 - rows[0], scale)
 
 
 def test_desktop_mouse_writes_numbers_and_mode_is_remembered(desktop: Tab, mnist) -> None:

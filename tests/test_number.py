@@ -83,7 +83,8 @@ def test_answer_has_the_documented_shape(client, mnist, rng):
 
 def test_the_page_sends_numbers_as_high_as_the_benchmark_writes_them():
     script = (PROJECT_ROOT / "static" / "app.js").read_text()
-    assert f"var NUMBER_INK_HEIGHT = {numbers.PAGE_INK_HEIGHT};" in script
+    assert f"var NUMBER_EXPORT_SIZE = {numbers.PAGE_HEIGHT};" in script
+    assert f"var NUMBER_MIN_HEIGHT = {numbers.PAGE_MIN_HEIGHT};" in script
 
 
 @pytest.mark.parametrize("kind, minimum", [("spaced", 0.85), ("tight", 0.8), ("touching", 0.7)])

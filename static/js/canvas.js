@@ -70,14 +70,16 @@
 
   // The drawing as a PNG data URL at EXPORT_SIZE pixels to the canvas's height, whatever the
   // screen's pixel ratio: the server needs no more, and a phone uploads a tenth of the bytes.
-  // A `number` is sent as only its ink and about half a pen's width of paper around it, redrawn
-  // NUMBER_INK_HEIGHT pixels high (at most NUMBER_MAX_WIDTH wide): the server decodes few pixels,
-  // and a number written small reaches it as sharp as one written large. `frame` is where the
-  // image lies on the canvas, in fractions of its width and height.
+  // A `number` is sent as only its ink and about half a pen's width of paper around it, at
+  // NUMBER_EXPORT_SIZE pixels to the canvas's height (the server decodes few pixels), redrawn
+  // larger if that leaves it under NUMBER_MIN_HEIGHT pixels high (a number written small reads as
+  // well as one written large), never wider than NUMBER_MAX_WIDTH. `frame` is where the image lies
+  // on the canvas, in fractions of its width and height.
   pad.exportDrawing = function (number) {
     var area = number ? inkArea() : { left: 0, top: 0, right: cssWidth, bottom: cssHeight };
     var scale = number
-      ? Math.min(S.NUMBER_INK_HEIGHT / Math.max(1, area.bottom - area.top),
+      ? Math.min(Math.max(S.NUMBER_EXPORT_SIZE / Math.max(1, cssHeight),
+                          S.NUMBER_MIN_HEIGHT / Math.max(1, area.bottom - area.top)),
                  S.NUMBER_MAX_WIDTH / Math.max(1, area.right - area.left))
       : S.EXPORT_SIZE / Math.max(1, cssHeight);
     var off = document.createElement('canvas');
