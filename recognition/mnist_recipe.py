@@ -39,6 +39,13 @@ def bounding_box(mask: np.ndarray) -> tuple[int, int, int, int] | None:
     return top, top + height, left, left + width
 
 
+def labelled(labels: np.ndarray, keep, count: int) -> np.ndarray:
+    """Where a label image (labels 0 to count - 1) holds one of the labels `keep`: as np.isin, by a table lookup, quicker."""
+    table = np.zeros(count, bool)
+    table[keep] = True
+    return table[labels]
+
+
 def _reduce(image: np.ndarray, factor: int) -> np.ndarray:
     """Shrink by a whole factor, averaging factor x factor blocks (OpenCV's fast area path)."""
     h, w = image.shape
@@ -80,9 +87,7 @@ def _digit_box(ink: np.ndarray, threshold: int) -> tuple[int, int, int, int] | N
     if count > 2:
         areas = stats[1:, cv2.CC_STAT_AREA]
         keep = np.flatnonzero(areas >= MIN_COMPONENT_SHARE * areas.sum()) + 1
-        is_kept = np.zeros(count, bool)
-        is_kept[keep] = True
-        mask = is_kept[labels]  # a table lookup: quicker than np.isin
+        mask = labelled(labels, keep, count)
     box = bounding_box(mask)
     if box is None or factor == 1:
         return box

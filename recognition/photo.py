@@ -13,6 +13,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from recognition.mnist_recipe import labelled
+
 WORK_SIDE = 1024  # photos are read at most this many pixels a side
 LIGHT_SIDE = 256  # the paper's light is estimated at this size ...
 LIGHT_KERNEL = 1 / 12  # ... with a closing this share of its side: wider than any pen stroke
@@ -77,7 +79,7 @@ def _light_and_paper(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     paper = (value >= PAPER_LIGHT * np.percentile(value, 95)) & (saturation < PAPER_SATURATION)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(paper.astype(np.uint8), connectivity=4)
     big = np.flatnonzero(stats[1:, cv2.CC_STAT_AREA] >= PAPER_MIN_SHARE * paper.size) + 1
-    paper = np.isin(labels, big).astype(np.uint8)
+    paper = labelled(labels, big, count).astype(np.uint8)
     paper = cv2.resize(paper, (w, h), interpolation=cv2.INTER_NEAREST)
     margin = max(3, int(EDGE_MARGIN * max(h, w)) | 1)
     paper = cv2.erode(paper, cv2.getStructuringElement(cv2.MORPH_RECT, (margin, margin)),
