@@ -15,6 +15,7 @@ import pytest
 from PIL import Image
 
 from model_training import numbers
+from recognition.mnist_recipe import bounding_box
 from tests.browser import (
     canvas_box,
     digit_strokes,
@@ -100,8 +101,8 @@ def assert_sent_at_number_size(page, canvas: dict[str, float], written: list[lis
     area = min(ys.max() + pen + 2, canvas["height"]) - max(ys.min() - pen - 2, 0)
     scale = max(numbers.PAGE_HEIGHT / canvas["height"], numbers.PAGE_MIN_HEIGHT / area)
     assert abs(image.height - area * scale) <= 2, (image.size, area * scale)
-    rows = np.flatnonzero((np.asarray(image) < 128).any(axis=1))
-    assert abs(rows[-1] + 1 - rows[0] - (ys.max() - ys.min() + pen) * scale) <= 3, (rows[-1] + 1 - rows[0], scale)
+    top, bottom, _, _ = bounding_box(np.asarray(image) < 128)
+    assert abs(bottom - top - (ys.max() - ys.min() + pen) * scale) <= 3, (bottom - top, scale)
 
 
 def test_desktop_mouse_writes_numbers_and_mode_is_remembered(desktop: Tab, mnist) -> None:
