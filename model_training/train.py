@@ -36,7 +36,7 @@ import tensorflow as tf  # noqa: E402
 from model_training import synth  # noqa: E402
 from model_training.augment import augment_batch  # noqa: E402
 from model_training.data import DataUnavailableError, load_mnist, split  # noqa: E402
-from model_training.models import BUILDERS, NUM_CLASSES  # noqa: E402
+from model_training.models import BUILDERS  # noqa: E402
 from recognition.mnist_recipe import to_model_input  # noqa: E402
 
 DEFAULT_OUTPUT = Path(__file__).resolve().parent.parent / "saved_model"
@@ -55,9 +55,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--redraw-scale", type=float, default=1.0,
                         help="multiply the number of MNIST digits redrawn as canvases (any, thick and thin pens)")
     parser.add_argument("--init", type=Path, default=None, help="start from this model's weights (warm start)")
-    parser.add_argument("--teacher", type=Path, nargs="+", default=None,
-                        help="networks whose mean answer on each MNIST image the model also learns (distillation)")
-    parser.add_argument("--teach", type=float, default=0.5, help="share of the teachers' answer in an MNIST image's target")
     parser.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
     parser.add_argument("--stop-after", type=int, default=None, help="stop after this many epochs in this call")
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="folder for the model and history")
@@ -76,8 +73,8 @@ def learning_rate(epoch: int, epochs: int, peak: float) -> float:
     return peak * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * epoch / max(epochs, 1))))
 
 
-def epoch_data(epoch: int, sets: dict, args: argparse.Namespace) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """This epoch's shuffled, augmented training images, labels and which are MNIST's; depends on seed and epoch only."""
+def epoch_data(epoch: int, sets: dict, args: argparse.Namespace) -> tuple[np.ndarray, np.ndarray]:
+    """This epoch's shuffled, augmented training images and labels; depends on seed and epoch only."""
     rng = np.random.default_rng([args.seed, epoch])
     x_raw, x_served, y = sets["mnist"]
     n = len(y) if not args.synth else int(len(y) * args.mnist_share)
@@ -89,29 +86,11 @@ def epoch_data(epoch: int, sets: dict, args: argparse.Namespace) -> tuple[np.nda
         xs.append(sets["synth"].x)
         ys.append(sets["synth"].y)
     x, y = np.concatenate(xs), np.concatenate(ys)
-    mnist = np.arange(len(y)) < n
     order = rng.permutation(len(y))
-    x, y, mnist = x[order], y[order], mnist[order]
+    x, y = x[order], y[order]
     if args.augment:
         x = augment_batch(x, rng)
-    return x, y, mnist
-
-
-def targets(y: np.ndarray, x: np.ndarray | None = None, mnist: np.ndarray | None = None,
-            teachers: list[keras.Model] | None = None, share: float = 0.5) -> np.ndarray:
-    """One-hot targets over the model's classes; on MNIST images, `share` of each target is the
-    teachers' mean answer instead, so the model keeps what MNIST-only networks know of MNIST while
-    it learns the styles and the non-digits (knowledge distillation, Hinton et al. 2015)."""
-    one_hot = np.eye(NUM_CLASSES, dtype=np.float32)[y]
-    if not teachers or mnist is None or not mnist.any():
-        return one_hot
-    images = to_model_input(x[mnist])
-    taught = np.zeros((len(images), NUM_CLASSES), np.float32)
-    for teacher in teachers:
-        answer = teacher.predict(images, batch_size=1000, verbose=0)
-        taught[:, : answer.shape[1]] += answer / len(teachers)  # a ten-class teacher gives "not a digit" nothing
-    one_hot[mnist] = (1 - share) * one_hot[mnist] + share * taught
-    return one_hot
+    return x, y
 
 
 def reseed(model: keras.Model, seed: int) -> None:
@@ -196,8 +175,7 @@ def train(args: argparse.Namespace) -> dict:
         # (split seed + 1), whatever the training seed, so no run stops early on the held-apart set.
         check = synth.cached(x_val, y_val, synth.scaled(synth.CHECK_COUNTS, len(x_train)), args.split_seed + 1)
         x_check, y_check = np.concatenate([x_check, check.x]), np.concatenate([y_check, check.y])
-    teachers = [keras.models.load_model(p, compile=False) for p in args.teacher or []]
-    val_ds = (to_model_input(x_check), targets(y_check) if teachers else y_check)
+    val_ds = (to_model_input(x_check), y_check)
 
     folder = args.output / "checkpoints" / args.model
     state = json.loads((folder / "state.json").read_text()) if args.resume and (folder / "state.json").exists() else None
@@ -209,8 +187,8 @@ def train(args: argparse.Namespace) -> dict:
         model = BUILDERS[args.model]()
         if args.init:
             warm_start(model, args.init)
-        loss = "categorical_crossentropy" if teachers else "sparse_categorical_crossentropy"  # soft targets or labels
-        model.compile(optimizer=keras.optimizers.Adam(args.learning_rate), loss=loss, metrics=["accuracy"])
+        model.compile(optimizer=keras.optimizers.Adam(args.learning_rate), loss="sparse_categorical_crossentropy",
+                      metrics=["accuracy"])
         state = {"epoch": 0, "best_val_loss": None, "best_epoch": 0, "wait": 0, "wall_time_s": 0.0, "history": {}}
         model.summary(print_fn=lambda line, **_: print(line))
     print(f"train {len(y_train)} MNIST + {len(sets['synth']) if 'synth' in sets else 0} generated / "
@@ -222,9 +200,7 @@ def train(args: argparse.Namespace) -> dict:
             break
         epoch = state["epoch"]
         start = time.perf_counter()
-        x, y, mnist = epoch_data(epoch, sets, args)
-        if teachers:
-            y = targets(y, x, mnist, teachers, args.teach)
+        x, y = epoch_data(epoch, sets, args)
         model.optimizer.learning_rate.assign(learning_rate(epoch, args.epochs, args.learning_rate))
         reseed(model, args.seed * 1000 + epoch)
         fit = model.fit(to_model_input(x), y, batch_size=args.batch_size, validation_data=val_ds, shuffle=False,
@@ -255,7 +231,7 @@ def train(args: argparse.Namespace) -> dict:
         "train_images": len(x_train),
         "generated_images": len(sets["synth"]) if "synth" in sets else 0,
         "val_images": len(y_check),
-        "settings": json.loads(json.dumps({k: v for k, v in vars(args).items() if k not in ("resume", "stop_after")}, default=str)),
+        "settings": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items() if k not in ("resume", "stop_after")},
         "versions": {"tensorflow": tf.__version__, "keras": keras.__version__},
         "history": curves,
     }
