@@ -44,7 +44,7 @@ def validation_set(seed: int = 42, val_size: float = 0.1, data: Path | None = No
     validation digits first (as given, or as the serving recipe hands them to the model if `served`),
     then the generated sets."""
     train_count, x_val, y_val = validation_digits(seed, val_size, data)
-    check = synth.cached(x_val, y_val, synth.scaled(synth.CHECK_COUNTS, train_count), seed + 1)
+    check = synth.check_set(x_val, y_val, train_count, seed)
     mnist = synth.served_forms(x_val) if served else x_val
     return np.concatenate([mnist, check.x]), np.concatenate([y_val.astype(np.int64), check.y])
 

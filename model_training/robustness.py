@@ -29,7 +29,7 @@ from recognition.decode import encode_png  # noqa: E402
 
 EVAL_COUNTS = {**{name: 500 for name in FAMILIES}, "canvas": 1000, "thick_pen": 500, "thin_pen": 500,
                "not_a_digit": 2000}
-EVAL_SEED_OFFSET = 2  # training used seed, selection seed + 1
+EVAL_SEED_OFFSET = 2  # the split seed + 1 is validation's (`synth.check_set`)
 
 
 def held_apart_set(seed: int = 42, data: Path | None = None, scale: float = 1.0) -> synth.Synth:

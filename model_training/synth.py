@@ -168,3 +168,10 @@ def cached(x: np.ndarray, y: np.ndarray, counts: dict[str, int], seed: int, cach
         np.savez_compressed(tmp, x=synth.x, y=synth.y, family=synth.family)
         tmp.replace(path)
     return synth
+
+
+def check_set(x_val: np.ndarray, y_val: np.ndarray, train_count: int, split_seed: int) -> Synth:
+    """The generated part of validation: every training run stops early on it, and calibration and
+    `ensemble --choose` select on it. Seeded by the split (split seed + 1), never by the training
+    seed, so no run sees the held-apart style set (split seed + 2, `robustness.held_apart_set`)."""
+    return cached(x_val, y_val, scaled(CHECK_COUNTS, train_count), split_seed + 1)

@@ -171,9 +171,7 @@ def train(args: argparse.Namespace) -> dict:
         counts = synth.scaled(synth.TRAIN_COUNTS, len(x_train))
         counts.update({k: round(counts[k] * args.redraw_scale) for k in synth.REDRAWN})
         sets["synth"] = synth.cached(x_train, y_train, counts, args.seed)
-        # The generated part of validation: the set calibration and `ensemble --choose` select on
-        # (split seed + 1), whatever the training seed, so no run stops early on the held-apart set.
-        check = synth.cached(x_val, y_val, synth.scaled(synth.CHECK_COUNTS, len(x_train)), args.split_seed + 1)
+        check = synth.check_set(x_val, y_val, len(x_train), args.split_seed)
         x_check, y_check = np.concatenate([x_check, check.x]), np.concatenate([y_check, check.y])
     val_ds = (to_model_input(x_check), y_check)
 
