@@ -38,11 +38,11 @@ def conv_block(x, filters: int, name: str):
     return layers.Dropout(0.25, name=f"{name}_dropout")(x)
 
 
-def build_cnn() -> keras.Model:
-    """Two conv-conv-pool blocks (32 and 64 filters), a dense layer with dropout, softmax."""
+def build_cnn(filters: int = 32) -> keras.Model:
+    """Two conv-conv-pool blocks (`filters`, then twice as many), a dense layer with dropout, softmax."""
     inputs = keras.Input(shape=INPUT_SHAPE, name="image")
-    x = conv_block(inputs, 32, "block1")
-    x = conv_block(x, 64, "block2")
+    x = conv_block(inputs, filters, "block1")
+    x = conv_block(x, 2 * filters, "block2")
     x = layers.Flatten(name="flatten")(x)
     x = layers.Dense(256, use_bias=False, name="dense")(x)
     x = layers.BatchNormalization(momentum=0.9, name="dense_bn")(x)

@@ -45,6 +45,7 @@ DEFAULT_OUTPUT = Path(__file__).resolve().parent.parent / "saved_model"
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", choices=sorted(BUILDERS), default="cnn")
+    parser.add_argument("--filters", type=int, default=32, help="CNN width: filters of the first block (the second has twice as many)")
     parser.add_argument("--epochs", type=int, default=30, help="upper bound; early stopping may end sooner")
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--learning-rate", type=float, default=1e-3, help="peak of the cosine schedule")
@@ -91,6 +92,11 @@ def epoch_data(epoch: int, sets: dict, args: argparse.Namespace) -> tuple[np.nda
     if args.augment:
         x = augment_batch(x, rng)
     return x, y
+
+
+def build(args: argparse.Namespace) -> keras.Model:
+    """A fresh, uncompiled model of the kind and width the arguments name."""
+    return BUILDERS[args.model](args.filters) if args.model == "cnn" else BUILDERS[args.model]()
 
 
 def reseed(model: keras.Model, seed: int) -> None:
@@ -182,7 +188,7 @@ def train(args: argparse.Namespace) -> dict:
         print(f"resuming after epoch {state['epoch']} of {args.epochs}")
     else:
         shutil.rmtree(folder, ignore_errors=True)
-        model = BUILDERS[args.model]()
+        model = build(args)
         if args.init:
             warm_start(model, args.init)
         model.compile(optimizer=keras.optimizers.Adam(args.learning_rate), loss="sparse_categorical_crossentropy",
@@ -215,7 +221,7 @@ def train(args: argparse.Namespace) -> dict:
         print(f"stopped after epoch {state['epoch']}; continue with --resume")
         return state
 
-    best = BUILDERS[args.model]()  # a fresh, uncompiled model: saved without optimizer state
+    best = build(args)  # a fresh, uncompiled model: saved without optimizer state
     best.load_weights(folder / "best.weights.h5")
     model_path = args.output / f"{args.model}.keras"
     best.save(model_path)
