@@ -38,6 +38,7 @@ train-resume: $(DEV_STAMP)
 	for step in $(TRAIN_STEPS); do $(BIN)/python -m model_training.train $$step --resume || exit 1; done
 	$(BIN)/python -m model_training.ensemble build/member1/cnn.keras build/member2/cnn.keras --weights 0.4 0.6 \
 		--output saved_model/cnn.keras
+	cp build/member1/cnn_history.json saved_model/cnn_history.json  # the report's training curves and figures
 	$(BIN)/python -m model_training.export
 	$(BIN)/python -m model_training.export_explain
 	$(BIN)/python -m model_training.calibrate
