@@ -109,7 +109,10 @@ def reseed(model: keras.Model, seed: int) -> None:
 
 
 def warm_start(model: keras.Model, source: Path) -> None:
-    """Copy weights layer by layer from a model file; an output layer with fewer classes fills the first rows."""
+    """Copy weights layer by layer from a model file; an output layer with fewer classes fills the first rows.
+
+    Any other layer whose shape differs (a source of another `--filters` width) is an error, not
+    a silent fresh start."""
     old = keras.models.load_model(source, compile=False)
     old_layers = {layer.name: layer for layer in old.layers}
     for layer in model.layers:
@@ -119,10 +122,14 @@ def warm_start(model: keras.Model, source: Path) -> None:
         new = layer.get_weights()
         if all(w.shape == n.shape for w, n in zip(weights, new)):
             layer.set_weights(weights)
-        elif layer.name == "probabilities":
+        elif layer.name == "probabilities" and weights[0].shape[0] == new[0].shape[0]:
             new[0][:, : weights[0].shape[1]] = weights[0]
             new[1][: weights[1].shape[0]] = weights[1]
             layer.set_weights(new)
+        else:
+            shapes = [tuple(w.shape) for w in weights], [tuple(n.shape) for n in new]
+            raise ValueError(f"--init {source}: layer {layer.name} has shapes {shapes[0]}, this model {shapes[1]}"
+                             " (another --filters width?)")
 
 
 class Tee:

@@ -11,7 +11,7 @@ import keras
 import numpy as np
 import pytest
 
-from model_training import evaluate, train
+from model_training import evaluate, models, train
 from recognition.mnist_recipe import to_model_input
 from tests.support import assert_killed_run_resumes
 
@@ -88,3 +88,16 @@ def test_evaluation_writes_every_report_file(short_run):
 def test_confusion_matrix_counts_pairs():
     cm = evaluate.confusion_matrix(np.array([0, 1, 1, 2]), np.array([0, 1, 2, 2]), classes=3)
     assert cm.tolist() == [[1, 0, 0], [0, 1, 1], [0, 0, 1]]
+
+
+def test_warm_start_copies_weights_and_refuses_another_width(short_run):
+    """--init copies a same-width CNN's weights; a source of another width is an error, not a fresh start."""
+    source = short_run / "cnn.keras"
+    same = models.build_cnn(32)
+    train.warm_start(same, source)
+    trained = keras.models.load_model(source, compile=False)
+    for name in ("block1_conv1", "block2_conv2", "dense", "probabilities"):
+        for got, want in zip(same.get_layer(name).get_weights(), trained.get_layer(name).get_weights()):
+            np.testing.assert_array_equal(got, want)
+    with pytest.raises(ValueError, match="block1_conv1.*--filters"):
+        train.warm_start(models.build_cnn(48), source)
