@@ -21,7 +21,8 @@ from datetime import datetime, timezone
 
 import numpy as np
 
-from bench.load import HEADERS, LOAD_CANVAS, busy_cpu_seconds, cpu_seconds, draw_samples
+from bench.samples import LOAD_CANVAS, draw_samples
+from bench.server import HEADERS, busy_cpu_seconds, cpu_seconds
 from tests.support import Server, children
 
 ROUTES = ("/api/predict", "/api/explain")

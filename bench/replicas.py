@@ -4,7 +4,7 @@
 
 Each replica is `make run` with one gunicorn worker (a replica standing for one machine's worth
 of cores: here, one core each), rate limits off; nginx balances them with deploy/nginx/digits.conf
-(tests/nginx_proxy.py). The load is bench/load.py's: MNIST test digits drawn as the page sends
+(tests/nginx_proxy.py). The load is the load benchmark's (bench/measure.py): MNIST test digits drawn as the page sends
 them, from keep-alive clients on this same machine. Prints requests per second, latency and where
 the CPU went, since on a small machine the clients and nginx compete with the replicas for it.
 """
@@ -19,7 +19,9 @@ from typing import Sequence
 
 import numpy as np
 
-from bench.load import busy_cpu_seconds, cpu_seconds, draw_samples, read_results, send
+from bench.measure import read_results, send
+from bench.samples import draw_samples
+from bench.server import busy_cpu_seconds, cpu_seconds
 from tests.nginx_proxy import nginx_balancer
 from tests.support import Server, children
 
