@@ -4,9 +4,10 @@
 
 Each replica is `make run` with one gunicorn worker (a replica standing for one machine's worth
 of cores: here, one core each), rate limits off; nginx balances them with deploy/nginx/digits.conf
-(tests/nginx_proxy.py). The load is the load benchmark's (bench/measure.py): MNIST test digits drawn as the page sends
-them, from keep-alive clients on this same machine. Prints requests per second, latency and where
-the CPU went, since on a small machine the clients and nginx compete with the replicas for it.
+(tests/nginx_proxy.py). The load is the load benchmark's (bench/measure.py): MNIST test digits
+drawn as the page sends them, from keep-alive clients on this same machine. Prints requests per
+second, latency and where the CPU went, since on a small machine the clients and nginx compete
+with the replicas for it.
 """
 
 from __future__ import annotations
