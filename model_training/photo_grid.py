@@ -21,6 +21,7 @@ from recognition.classifier import Classifier
 from recognition.decode import open_image
 
 DEFAULT_PATH = Path(__file__).resolve().parent.parent / "saved_model" / "report" / "photos.png"
+PER_ROW = 6
 
 
 def sample_grid(path: Path, seed: int = 1) -> None:
@@ -40,7 +41,8 @@ def sample_grid(path: Path, seed: int = 1) -> None:
         tile = np.concatenate([top, bottom])
         cv2.putText(tile, f"{condition}: {read}", (4, 290), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (255, 0, 0), 1, cv2.LINE_AA)
         tiles.append(np.pad(tile, ((4, 4), (4, 4), (0, 0)), constant_values=255))
-    rows = [np.concatenate(tiles[i:i + 5], axis=1) for i in (0, 5)]
+    tiles += [np.full_like(tiles[0], 255)] * (-len(tiles) % PER_ROW)
+    rows = [np.concatenate(tiles[i:i + PER_ROW], axis=1) for i in range(0, len(tiles), PER_ROW)]
     path.parent.mkdir(parents=True, exist_ok=True)
     Image.fromarray(np.concatenate(rows)).save(path, optimize=True)
 

@@ -4,8 +4,8 @@
 
 MNIST training-split digits that training held out for validation are traced to pen paths and
 inked on generated paper at phone-photo sizes under one condition each (shadow, gradient light,
-ruled or squared paper, blue ink, pencil, tilt, the table at an edge, heavy JPEG, or none), then
-read through the serving path (`recognition.preprocess` and the shipped model). Canvas drawings
+ruled or squared paper, blue ink, pencil, tilt, the table at an edge, heavy JPEG, or none) or
+chalked on a board, then read through the serving path (`recognition.preprocess` and the shipped model). Canvas drawings
 of the same digits are read too, for comparison.
 """
 
@@ -17,42 +17,17 @@ import time
 import cv2
 import numpy as np
 
+from model_training import surfaces
 from model_training.canvas import layout, pen_paths, random_style, render, to_png, Style
 
 CONDITIONS = ("plain", "shadow", "gradient light", "ruled paper", "grid paper", "blue ink", "pencil",
-              "tilt", "table edge", "heavy JPEG")
+              "tilt", "table edge", "heavy JPEG", "board")
 SIZES = ((1600, 1200), (2048, 1536), (1280, 960))  # (width, height) of the photos, landscape or portrait
 TWELVE_MP = (4032, 3024)
 BLACK_INK = (0.16, 0.15, 0.17)  # light transmitted by each ink, RGB
 BLUE_INK = (0.15, 0.22, 0.62)
 PENCIL = (0.45, 0.45, 0.47)
-
-
-def _smooth_noise(rng: np.random.Generator, shape: tuple[int, int], cells: int) -> np.ndarray:
-    """Smooth random field in about [-1, 1]: `cells` random values a side, upsampled."""
-    small = rng.uniform(-1, 1, (cells, cells)).astype(np.float32)
-    return cv2.resize(small, shape[::-1], interpolation=cv2.INTER_CUBIC)
-
-
-def _paper(rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
-    """Off-white paper, RGB float32 in [0, 1], with a faint uneven texture."""
-    tint = rng.uniform(0.86, 0.97) + np.array([0.01, 0.0, -0.02], np.float32) + rng.uniform(-0.015, 0.015, 3).astype(np.float32)
-    texture = 1 + 0.015 * _smooth_noise(rng, shape, 12)[..., None]
-    return np.clip(tint * texture, 0, 1)
-
-
-def _rule(paper: np.ndarray, rng: np.random.Generator, spacing: float, vertical: bool, colour,
-          start: float | None = None) -> None:
-    """Print straight lines `spacing` pixels apart across the paper (the first at `start`), in place."""
-    h, w = paper.shape[:2]
-    layer = np.zeros((h, w), np.uint8)
-    thickness = max(1, int(round(min(h, w) * rng.uniform(0.0015, 0.003))))
-    start = rng.uniform(0, spacing) if start is None else start
-    for pos in np.arange(start, w if vertical else h, spacing):
-        a, b = ((pos, 0), (pos, h)) if vertical else ((0, pos), (w, pos))
-        cv2.line(layer, (int(a[0] * 16), int(a[1] * 16)), (int(b[0] * 16), int(b[1] * 16)), 255, thickness, cv2.LINE_AA, 4)
-    alpha = layer.astype(np.float32)[..., None] / 255
-    paper *= 1 - alpha * (1 - np.asarray(colour, np.float32))
+CHALK = (0.90, 0.90, 0.86)  # light sent back by chalk, RGB
 
 
 def _aspect(paths) -> float:
@@ -74,14 +49,6 @@ def _ink(paths, shape: tuple[int, int], rng: np.random.Generator, height: float,
         cv2.polylines(layer, [np.concatenate([pts, pts]) if len(pts) == 1 else pts], False, 255,
                       max(1, int(round(pen))), cv2.LINE_AA, 4)
     return layer.astype(np.float32) / 255
-
-
-def _table(rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
-    """A wooden or grey table top, RGB float32."""
-    h, w = shape
-    base = np.array(rng.choice([(0.45, 0.30, 0.18), (0.60, 0.45, 0.30), (0.35, 0.35, 0.37)]), np.float32)
-    grain = cv2.resize(rng.uniform(-1, 1, (h // 40 + 2, 3)).astype(np.float32), (w, h), interpolation=cv2.INTER_CUBIC)
-    return np.clip(base * (1 + 0.08 * grain[..., None]), 0, 1)
 
 
 def _warp(image: np.ndarray, rng: np.random.Generator, degrees: float) -> np.ndarray:
@@ -110,17 +77,17 @@ def photo(paths, condition: str, rng: np.random.Generator, size: tuple[int, int]
     while width * height > 4_000_000:  # a scene this large is made at half size and enlarged: faster
         width, height = width // 2, height // 2
     shape, short = (height, width), min(width, height)
-    image = _paper(rng, shape)
+    image = surfaces.board(rng, shape) if condition == "board" else surfaces.paper(rng, shape)
     digit_height = short * rng.uniform(0.25, 0.5)
     if condition == "ruled paper":
-        _rule(image, rng, digit_height * rng.uniform(0.7, 1.1), False, (0.62, 0.76, 0.92))
+        surfaces.rule(image, rng, digit_height * rng.uniform(0.7, 1.1), False, (0.62, 0.76, 0.92))
         if rng.random() < 0.5:
-            _rule(image, rng, 2 * width, True, (0.92, 0.45, 0.45), width * rng.uniform(0.1, 0.3))  # the margin
+            surfaces.rule(image, rng, 2 * width, True, (0.92, 0.45, 0.45), width * rng.uniform(0.1, 0.3))  # the margin
     elif condition == "grid paper":
         spacing = digit_height * rng.uniform(0.3, 0.55)
         colour = rng.choice([(0.62, 0.72, 0.88), (0.66, 0.66, 0.68)])
-        _rule(image, rng, spacing, False, colour)
-        _rule(image, rng, spacing, True, colour)
+        surfaces.rule(image, rng, spacing, False, colour)
+        surfaces.rule(image, rng, spacing, True, colour)
     drawings = [paths] if heights is None else paths
     sizes = [digit_height] if heights is None else [h * short for h in heights]
     widths = [s * _aspect(d) for d, s in zip(drawings, sizes)]
@@ -134,16 +101,19 @@ def photo(paths, condition: str, rng: np.random.Generator, size: tuple[int, int]
         coverage = np.maximum(coverage, _ink(drawing, shape, rng, h, pen_share * max(sizes), centre))
         x += (w + gap) / width
     ink = BLUE_INK if condition == "blue ink" else PENCIL if condition == "pencil" else BLACK_INK
-    if condition == "pencil":
-        coverage *= np.clip(rng.uniform(0.55, 1.0, shape) * (1 + 0.2 * _smooth_noise(rng, shape, 8)), 0, 1).astype(np.float32)
-    image *= 1 - coverage[..., None] * (1 - np.asarray(ink, np.float32))
+    if condition in ("pencil", "board"):  # grainy strokes
+        coverage *= np.clip(rng.uniform(0.55, 1.0, shape) * (1 + 0.2 * surfaces.smooth_noise(rng, shape, 8)), 0, 1).astype(np.float32)
+    if condition == "board":
+        image += coverage[..., None] * (np.asarray(CHALK, np.float32) - image)
+    else:
+        image *= 1 - coverage[..., None] * (1 - np.asarray(ink, np.float32))
     if condition == "tilt":
         image = _warp(image, rng, 10)
     elif condition == "table edge":
-        image = _table_edge(image, rng)
-    light = 1 - 0.06 * _smooth_noise(rng, shape, 3)
+        image = surfaces.table_edge(image, rng)
+    light = 1 - 0.06 * surfaces.smooth_noise(rng, shape, 3)
     if condition == "shadow":
-        light *= _shadow(rng, shape)
+        light *= surfaces.shadow(rng, shape)
     elif condition == "gradient light":
         yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
         angle = rng.uniform(0, 2 * np.pi)
@@ -152,34 +122,6 @@ def photo(paths, condition: str, rng: np.random.Generator, size: tuple[int, int]
         light *= 1 - rng.uniform(0.35, 0.5) * ramp
     image *= light[..., None]
     return _camera(image, rng, heavy=condition == "heavy JPEG", quality=quality, size=(out_width, out_height))
-
-
-def _shadow(rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
-    """A soft-edged shadow (a hand or a phone) over part of the sheet, as a light factor."""
-    h, w = shape
-    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-    angle = rng.uniform(0, 2 * np.pi)
-    distance = (np.cos(angle) * (xx - w / 2) + np.sin(angle) * (yy - h / 2)) / min(h, w) - rng.uniform(-0.15, 0.15)
-    softness = rng.uniform(0.03, 0.1)
-    inside = 1 / (1 + np.exp(-distance / softness * 4))
-    return 1 - rng.uniform(0.3, 0.5) * inside
-
-
-def _table_edge(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """The sheet moved so the table shows along one or two edges, with the sheet's soft shadow."""
-    h, w = image.shape[:2]
-    mask = np.zeros((h, w), np.float32)
-    left, top = int(w * rng.uniform(0.05, 0.2)), int(h * rng.uniform(0.05, 0.2))
-    box = np.float32([[left, top], [w + 10, top], [w + 10, h + 10], [left, h + 10]])
-    if rng.random() < 0.5:  # one edge only
-        box[:2, 1] = -10
-    slant = rng.uniform(-0.03, 0.03) * h
-    box[0, 0] += slant
-    box[3, 0] -= slant
-    cv2.fillPoly(mask, [np.round(box * 16).astype(np.int32)], 1.0, cv2.LINE_AA, 4)
-    shadow = cv2.GaussianBlur(mask, (0, 0), min(h, w) * 0.01)
-    table = _table(rng, (h, w)) * (1 - 0.35 * shadow[..., None])
-    return image * mask[..., None] + table * (1 - mask[..., None])
 
 
 def _camera(image: np.ndarray, rng: np.random.Generator, heavy: bool = False, quality: int | None = None,
@@ -215,15 +157,17 @@ def number_photo(digits: np.ndarray, rng: np.random.Generator, condition: str = 
 
 
 def odd_photos(rng: np.random.Generator) -> dict[str, bytes]:
-    """Photos with no writing: all paper, all table, a blank sheet on the table, a ruled blank sheet."""
+    """Photos with no writing: all paper, all table, a blank sheet on the table, a ruled blank sheet, a
+    wiped board."""
     shape = (900, 1200)
-    paper, lined = _paper(rng, shape), _paper(rng, shape)
-    _rule(lined, rng, 60, False, (0.62, 0.76, 0.92))
+    paper, lined = surfaces.paper(rng, shape), surfaces.paper(rng, shape)
+    surfaces.rule(lined, rng, 60, False, (0.62, 0.76, 0.92))
     return {
-        "all paper": _camera(paper * (1 - 0.3 * (_smooth_noise(rng, shape, 2) + 1) / 2)[..., None], rng),
-        "all table": _camera(_table(rng, shape), rng),
-        "blank sheet on the table": _camera(_table_edge(_paper(rng, shape), rng) * _shadow(rng, shape)[..., None], rng),
+        "all paper": _camera(paper * (1 - 0.3 * (surfaces.smooth_noise(rng, shape, 2) + 1) / 2)[..., None], rng),
+        "all table": _camera(surfaces.table(rng, shape), rng),
+        "blank sheet on the table": _camera(surfaces.table_edge(surfaces.paper(rng, shape), rng) * surfaces.shadow(rng, shape)[..., None], rng),
         "blank ruled sheet": _camera(lined, rng),
+        "wiped board": _camera(surfaces.board(rng, shape), rng),
     }
 
 

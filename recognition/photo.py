@@ -6,6 +6,9 @@ paper's light it absorbs. Pen and pencil strokes are the strongest absorbers on 
 printed lines of ruled and squared paper are long straight segments (found by a Hough
 transform) and are taken out except where a stroke crosses them; what lies off the paper, the
 paper's edge and specks are dropped. The result is the same ink map a canvas gives.
+
+A board (chalk or a light marker on a dark surface: most of the photo dark, a small share of it
+much lighter) is read as its negative, where the writing is the dark part as on paper.
 """
 
 from __future__ import annotations
@@ -30,6 +33,9 @@ LINE_LENGTH = 0.55  # printed lines run across at least this share of the photo
 LINE_STRENGTH = 0.8  # and are lighter than this share of the strongest ink
 LINE_WIDTH = 0.006  # and thinner than this share of the photo's shorter side (a pen stroke is wider)
 SPECK_SHARE = 0.02  # marks under this share of the largest mark are specks
+BOARD_LEVEL = 100  # a board's median grey level is under this ...
+BOARD_CONTRAST = 60  # ... and its writing this many grey levels lighter ...
+BOARD_WRITING = 0.25  # ... over less than this share of the photo (more is a sheet on a dark table)
 
 
 def photo_ink(rgb: np.ndarray) -> np.ndarray:
@@ -37,6 +43,22 @@ def photo_ink(rgb: np.ndarray) -> np.ndarray:
 
     All zeros when the photo holds no writing (blank paper, only the table)."""
     rgb = _shrink(rgb, WORK_SIDE)
+    if is_board(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)):
+        rgb = cv2.cvtColor(255 - cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY), cv2.COLOR_GRAY2RGB)
+    return _paper_ink(rgb)
+
+
+def is_board(gray: np.ndarray) -> bool:
+    """Whether a uint8 grey photo shows light writing on a dark surface: most of it dark, and a small
+    share of it (the writing) much lighter."""
+    small = _shrink(gray, LIGHT_SIDE)
+    level = float(np.median(small))
+    lighter = float(np.mean(small > level + BOARD_CONTRAST))
+    return level < BOARD_LEVEL and 0 < lighter < BOARD_WRITING
+
+
+def _paper_ink(rgb: np.ndarray) -> np.ndarray:
+    """Ink of dark writing on light paper, as `photo_ink` describes."""
     gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
     light, paper = _light_and_paper(rgb)
     absorbed = 255 - cv2.divide(gray, np.maximum(light, 1), scale=255)  # 255: absorbs all the paper's light

@@ -1,5 +1,6 @@
-"""Photos of digits written on paper, through the API: each condition on its own, whole numbers, a
-12-megapixel phone photo, photos with no writing, and canvases read exactly as before."""
+"""Photos of digits written on paper or chalked on a board, through the API: each condition on its
+own, whole numbers, a 12-megapixel phone photo, photos with no writing, and canvases read exactly
+as before."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from model_training.canvas import Style
 from model_training.data import split
 from recognition import ink
 from recognition.decode import open_image
+from recognition.photo import is_board
 from tests.support import bad_requests, bomb_png, data_url
 from webapp import predict
 
@@ -61,6 +63,30 @@ def test_photographed_numbers(client, validation):
         read.append((response.json["number"], "".join(str(d) for d in y_val[picks])))
     assert all(len(number) == len(truth) for number, truth in read), read
     assert sum(number == truth for number, truth in read) >= 2, read
+
+
+def test_a_number_chalked_on_a_board(client, validation):
+    x_val, y_val = validation
+    rng = np.random.default_rng(16)
+    picks = rng.choice(len(x_val), 3, replace=False)
+    response = post_photo(client, photos.number_photo(x_val[picks], rng, "board"), "/api/number")
+    assert response.status_code == 200, response.json
+    assert response.json["number"] == "".join(str(d) for d in y_val[picks])
+
+
+def test_only_light_writing_on_a_dark_surface_is_a_board(validation):
+    """A board is read as its negative; paper under every condition, and a sheet of paper lying on a
+    dark table (light over much of the photo, not a few strokes), are not boards."""
+    x_val, _ = validation
+    rng = np.random.default_rng(17)
+    grey = [np.asarray(open_image(photos.digit_photo(x_val[i], condition, rng, (800, 600))).convert("L"))
+            for i, condition in enumerate(photos.CONDITIONS)]
+    assert [is_board(g) for g in grey] == [condition == "board" for condition in photos.CONDITIONS]
+    sheet_on_dark_table = np.full((600, 800), 50, np.uint8)
+    sheet_on_dark_table[100:500, 150:550] = 230
+    sheet_on_dark_table[250:350, 330:345] = 40  # a stroke on the sheet
+    assert not is_board(sheet_on_dark_table)
+    assert not is_board(np.full((600, 800), 30, np.uint8))  # a board with nothing on it
 
 
 def test_number_boxes_are_in_the_photos_own_pixels(client, validation):
