@@ -1,6 +1,6 @@
-"""Synthetic phone photos of digits written on paper, one condition at a time, and their accuracy.
+"""Synthetic phone photos of digits on paper or a board, one condition at a time, and their accuracy.
 
-    python -m model_training.photos --count 100 [--conditions shadow pencil ...]
+    python -m model_training.photos --count 100 [--conditions shadow pencil ...] [--numbers 20]
 
 MNIST training-split digits that training held out for validation are traced to pen paths and
 inked on generated paper at phone-photo sizes under one condition each (shadow, gradient light,
@@ -194,9 +194,9 @@ def readings(condition: str, count: int, seed: int = 0) -> np.ndarray:
     return right
 
 
-def number_readings(count: int, seed: int = 0) -> float:
-    """Share of `count` photographed numbers (2 to 4 validation digits, plain or ruled paper) read
-    entirely right by /api/number's reader."""
+def number_readings(count: int, seed: int = 0, conditions: tuple[str, ...] = ("plain", "ruled paper")) -> float:
+    """Share of `count` photographed numbers (2 to 4 validation digits, under `conditions` in turn)
+    read entirely right by /api/number's reader."""
     from model_training.calibrate import validation_digits
     from recognition import DEFAULT_MODEL, DEFAULT_SEQUENCE_MODEL, read_ink
     from recognition.classifier import Classifier
@@ -206,11 +206,11 @@ def number_readings(count: int, seed: int = 0) -> float:
 
     classifier, sequence = Classifier(DEFAULT_MODEL), SequenceModel(DEFAULT_SEQUENCE_MODEL)
     _, x_val, y_val = validation_digits()
-    rng = np.random.default_rng([seed, 99])
+    rng = np.random.default_rng([seed, 99, *(CONDITIONS.index(c) for c in conditions)])
     right = 0
     for n in range(count):
         picks = rng.choice(len(x_val), int(rng.integers(2, 5)), replace=False)
-        data = number_photo(x_val[picks], rng, ("plain", "ruled paper")[n % 2])
+        data = number_photo(x_val[picks], rng, conditions[n % len(conditions)])
         try:
             right += read_number(classifier, read_ink(data), sequence=sequence).number == "".join(str(d) for d in y_val[picks])
         except InputError:
@@ -223,6 +223,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--count", type=int, default=100, help="digits per condition")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--conditions", nargs="+", choices=CONDITIONS, help="only these (default: all)")
+    parser.add_argument("--numbers", type=int, default=None, help="photographed numbers of each kind (default: count / 5)")
     args = parser.parse_args(argv)
     start = time.perf_counter()
     canvas = readings("canvas", args.count, args.seed)
@@ -231,7 +232,9 @@ def main(argv: list[str] | None = None) -> None:
     for condition in args.conditions or CONDITIONS:
         right = readings(condition, args.count, args.seed)
         print(f"{condition:<16}{right.mean():.1%}   {right[canvas].mean():.1%}", flush=True)
-    print(f"{'numbers':<16}{number_readings(max(1, args.count // 5), args.seed):.1%} of {max(1, args.count // 5)} whole numbers")
+    numbers = args.numbers or max(1, args.count // 5)
+    print(f"{'numbers':<16}{number_readings(numbers, args.seed):.1%} of {numbers} whole numbers on paper, "
+          f"{number_readings(numbers, args.seed, ('board',)):.1%} of {numbers} on a board")
     print(f"({time.perf_counter() - start:.0f} s)")
 
 
