@@ -4,7 +4,8 @@
  * Listens to the page's `digits:answer`, `digits:pending`, `digits:error` and `digits:cleared`
  * events. Nothing is sent until the person picks a digit or "not a digit"; then the drawing that
  * was answered goes to POST /api/corrections and a thank-you replaces the choices. The section is
- * only in the page when the server collects corrections (DIGITS_COLLECT).
+ * only in the page when the server collects corrections (DIGITS_COLLECT). Each drawing gets its own
+ * Idempotency-Key, so a request retried (by the person or by a proxy) is stored once.
  */
 (function () {
   'use strict';
@@ -16,6 +17,13 @@
   var status = document.getElementById('correct-status');
   var buttons = Array.prototype.slice.call(section.querySelectorAll('[data-label]'));
   var image = null;  // the data URL of the drawing last answered
+  var key = null;  // its Idempotency-Key
+
+  function newKey() {  // 128 random bits as hex; crypto.randomUUID needs HTTPS, this does not
+    var bytes = new Uint8Array(16);
+    window.crypto.getRandomValues(bytes);
+    return Array.prototype.map.call(bytes, function (b) { return (b < 16 ? '0' : '') + b.toString(16); }).join('');
+  }
 
   function setBusy(busy) {
     buttons.forEach(function (button) { button.disabled = busy; });
@@ -39,6 +47,7 @@
   function show(detail) {
     if (detail.mode !== 'digit' || !detail.image) { hide(); return; }
     image = detail.image;
+    key = newKey();
     reset();
     section.hidden = false;
   }
@@ -49,7 +58,7 @@
     status.textContent = 'Sending…';
     fetch('/api/corrections', {
       method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
+      headers: { 'Content-Type': 'application/json', 'Idempotency-Key': key },
       body: JSON.stringify({ image: image, label: label })
     }).then(function (response) {
       return response.json().catch(function () { return {}; }).then(function (body) {

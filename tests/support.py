@@ -101,10 +101,11 @@ HASH_SIGN = [np.array(p, float) for p in ([[10, 4], [8, 24]], [[19, 4], [17, 24]
 STAR = [np.array([[14 + 10 * np.sin(a), 14 - 10 * np.cos(a)] for a in np.arange(6) * 4 * np.pi / 5])]
 
 
-def post_json(url: str, body: dict, timeout: float = 30.0) -> tuple[int, dict]:
+def post_json(url: str, body: dict, timeout: float = 30.0, headers: dict | None = None) -> tuple[int, dict]:
     """POST a JSON body to a running server: (status, its JSON answer, {} if none); (0, {}) when the
     connection dies unanswered, as when the worker serving it is killed."""
-    request = urllib.request.Request(url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(url, data=json.dumps(body).encode(),
+                                     headers={"Content-Type": "application/json", **(headers or {})})
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             return response.status, json.loads(response.read())

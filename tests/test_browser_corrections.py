@@ -6,6 +6,7 @@ Debian's Chromium, driven by Playwright, against `make run` writing to a SQLite 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 
 import numpy as np
@@ -63,7 +64,7 @@ def stored(database: str) -> list:
         with engine.connect() as connection:
             if not connection.execute(text("SELECT 1 FROM sqlite_master WHERE name = 'corrections'")).first():
                 return []
-            return connection.execute(text("SELECT label, answer, pixels FROM corrections ORDER BY id")).all()
+            return connection.execute(text("SELECT label, answer, pixels, idempotency_key FROM corrections ORDER BY id")).all()
     finally:
         engine.dispose()
 
@@ -93,6 +94,7 @@ def test_a_person_corrects_an_answer_and_the_database_keeps_it(page: Page, mnist
     (row,) = stored(database)
     assert (row.label, row.answer) == (9, shown)
     assert np.frombuffer(row.pixels, np.uint8).reshape(28, 28).max() > 0
+    assert re.fullmatch(r"[0-9a-f]{32}", row.idempotency_key)  # the page's key for this drawing
 
     page.locator("#clear").click()
     wait_for_state(page, "empty")
@@ -109,3 +111,4 @@ def test_not_a_digit_is_a_choice_too(page: Page, mnist, database: str) -> None:
     page.wait_for_selector('#correct[data-state="thanked"]', timeout=15_000)
     rows = stored(database)
     assert len(rows) == before + 1 and rows[-1].label == 10
+    assert len({row.idempotency_key for row in rows}) == len(rows)  # each drawing its own key

@@ -22,7 +22,8 @@ from tests.support import bad_requests, data_url, free_port
 from webapp import create_app
 from webapp.database import MIGRATIONS, db
 
-COLUMNS = {"id", "pixels", "label", "answer", "confidence", "model", "created_at"}
+COLUMNS = {"id", "pixels", "label", "answer", "confidence", "model", "created_at", "idempotency_key"}
+OLD_REVISION = "36bf35b0f661"  # the first migration: the table before idempotency keys
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -73,6 +74,61 @@ def test_a_correction_keeps_what_the_model_saw_and_nothing_else(database, drawin
     created = row["created_at"] if isinstance(row["created_at"], datetime) else datetime.fromisoformat(row["created_at"])
     created = created if created.tzinfo else created.replace(tzinfo=timezone.utc)
     assert abs(datetime.now(timezone.utc) - created) < timedelta(minutes=5)
+    assert row["idempotency_key"] is None  # none was sent
+
+
+def test_a_retried_correction_is_stored_once(database, drawings):
+    """The same Idempotency-Key again (a client's retry, or nginx's) answers the first id and
+    stores nothing more; another key, or none, stores another correction."""
+    client = make_app(database).test_client()
+    body = {"image": data_url(drawings[2][1]), "label": 2}
+    first = client.post("/api/corrections", json=body, headers={"Idempotency-Key": "a1b2c3"})
+    again = client.post("/api/corrections", json=body, headers={"Idempotency-Key": "a1b2c3"})
+    assert first.status_code == again.status_code == 201, (first.get_json(), again.get_json())
+    assert again.get_json()["id"] == first.get_json()["id"]
+    assert again.headers["Idempotent-Replayed"] == "true" and "Idempotent-Replayed" not in first.headers
+    other = client.post("/api/corrections", json=body, headers={"Idempotency-Key": "d4e5f6"})
+    plain = [client.post("/api/corrections", json=body) for _ in range(2)]
+    assert [r.status_code for r in [other, *plain]] == [201, 201, 201]
+    stored = rows(database)
+    assert [row["idempotency_key"] for row in stored] == ["a1b2c3", "d4e5f6", None, None]
+    assert len({row["id"] for row in stored}) == 4
+
+
+@pytest.mark.parametrize("key", ["", "x" * 129, "two words", "caf\u00e9"])
+def test_a_bad_idempotency_key_is_400_and_nothing_is_kept(tmp_path, drawings, key):
+    url = f"sqlite:///{tmp_path / 'c.sqlite3'}"
+    client = make_app(url).test_client()
+    response = client.post("/api/corrections", json={"image": data_url(drawings[1][1]), "label": 1},
+                           headers={"Idempotency-Key": key})
+    assert response.status_code == 400 and "Idempotency-Key" in response.get_json()["error"]
+    assert not os.path.exists(tmp_path / "c.sqlite3") or rows(url) == []
+
+
+def test_a_database_of_the_first_schema_is_migrated_on_first_use(database, drawings):
+    """A database an earlier version made (no idempotency keys) is brought to the latest migration
+    by the first correction, and what it held is kept."""
+    done = subprocess.run([sys.executable, "-m", "flask", "--app", "webapp", "db", "upgrade", OLD_REVISION],
+                          cwd=PROJECT_ROOT, env={**os.environ, "DATABASE_URL": database}, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    engine = create_engine(database)
+    with engine.begin() as connection:
+        connection.execute(text("INSERT INTO corrections (pixels, label, answer, confidence, model, created_at) "
+                                "VALUES (:pixels, 5, 6, 0.5, 'old', :now)"),
+                           {"pixels": bytes(784), "now": datetime.now(timezone.utc)})
+    engine.dispose()
+    client = make_app(database).test_client()
+    response = client.post("/api/corrections", json={"image": data_url(drawings[3][1]), "label": 3},
+                           headers={"Idempotency-Key": "k1"})
+    assert response.status_code == 201, response.get_json()
+    assert [(row["label"], row["model"], row["idempotency_key"]) for row in rows(database)] == [
+        (5, "old", None), (3, rows(database)[1]["model"], "k1")]
+    engine = create_engine(database)
+    with engine.connect() as connection:
+        version = connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
+    engine.dispose()
+    assert version == ScriptDirectory(str(MIGRATIONS)).get_current_head() != OLD_REVISION
 
 
 @pytest.mark.parametrize("label, stored", [(0, 0), (9, 9), ("7", 7), ("not_a_digit", 10)])

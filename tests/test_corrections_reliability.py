@@ -1,6 +1,7 @@
 """No acknowledged correction is lost: many clients write through every gunicorn worker of a real
 `make run` server while one worker is killed; after a restart, the export holds every correction
-that was answered 201. On SQLite and on a real PostgreSQL server."""
+that was answered 201. And none is stored twice: the same Idempotency-Key sent at once from many
+clients, through every worker, is stored once. On SQLite and on a real PostgreSQL server."""
 
 from __future__ import annotations
 
@@ -78,12 +79,39 @@ def export(url: str, path) -> set[int]:
         return set(npz["id_train"].tolist()) | set(npz["id_not_a_digit"].tolist())
 
 
+def database_url(kind: str, request, tmp_path) -> str:
+    """A new, empty database of the kind."""
+    if kind == "sqlite":
+        return f"sqlite:///{tmp_path / 'corrections.sqlite3'}"
+    return create_database(request.getfixturevalue("postgres_url"), f"r_{uuid.uuid4().hex[:12]}")
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_one_key_sent_at_once_by_many_clients_is_stored_once(kind, request, mnist, tmp_path):
+    url = database_url(kind, request, tmp_path)
+    _, (x_test, y_test) = mnist
+    keys = [uuid.uuid4().hex for _ in range(5)]
+    sends = [(key, {"image": data_url(canvas.draw_digit(x_test[k], canvas.Style())), "label": int(y_test[k])})
+             for k, key in enumerate(keys) for _ in range(CLIENTS)]
+    server = Server(env={"DATABASE_URL": url, "WEB_CONCURRENCY": str(WORKERS)}, log_name=f"idempotency-{kind}.log")
+    try:
+        wait_for_workers(server, WORKERS)
+        with ThreadPoolExecutor(CLIENTS) as pool:
+            results = list(pool.map(lambda send: post_json(server.url + "/api/corrections", send[1], timeout=60,
+                                                           headers={"Idempotency-Key": send[0]}), sends))
+    finally:
+        server.stop()
+    assert {status for status, _ in results} == {201}, results
+    ids = {}
+    for (key, _), (_, answer) in zip(sends, results):
+        ids.setdefault(key, set()).add(answer["id"])
+    assert all(len(found) == 1 for found in ids.values()), ids  # every retry answered the first id
+    assert export(url, tmp_path / "corrections.npz") == set().union(*ids.values())  # five rows, no more
+
+
 @pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
 def test_every_acknowledged_correction_survives_a_killed_worker_and_a_restart(kind, request, mnist, tmp_path):
-    if kind == "sqlite":
-        url = f"sqlite:///{tmp_path / 'corrections.sqlite3'}"
-    else:
-        url = create_database(request.getfixturevalue("postgres_url"), f"r_{uuid.uuid4().hex[:12]}")
+    url = database_url(kind, request, tmp_path)
     _, (x_test, y_test) = mnist
     drawings = [data_url(canvas.draw_digit(x_test[i], canvas.Style())) for i in range(20)]
     bodies = [{"image": drawings[i % 20], "label": "not_a_digit" if i % 25 == 0 else int(y_test[i % 20])}

@@ -3,16 +3,21 @@
 Kept: the 28x28 the model saw, the label, the model's answer and confidence, the model's name
 and content hash, the time. Never the client's address, the upload, or any other field.
 `DIGITS_COLLECT=off` switches collecting off: the endpoint then answers 403.
+
+A client may send an `Idempotency-Key` header (the page always does): a request retried with the
+same key, by the client or by a proxy, is stored once and answered with the first one's id.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import re
 from pathlib import Path
 
-from flask import Blueprint, Flask, current_app, jsonify
-from sqlalchemy.exc import SQLAlchemyError
+from flask import Blueprint, Flask, current_app, jsonify, request
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from recognition import preprocess
 from recognition.classifier import NOT_A_DIGIT
@@ -26,6 +31,8 @@ bp = Blueprint("corrections", __name__)
 
 NOT_A_DIGIT_LABEL = "not_a_digit"
 LABEL_HELP = 'label must be a digit from 0 to 9 or "not_a_digit"'
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+IDEMPOTENCY_KEY = re.compile(r"[!-~]{1,128}")  # 1 to 128 visible ASCII characters
 
 
 def collecting(app: Flask) -> bool:
@@ -51,6 +58,44 @@ def read_correction() -> tuple[bytes, int]:
     return data, parse_label(fields.get("label"))
 
 
+def idempotency_key() -> str | None:
+    """The request's `Idempotency-Key`, checked, or None when it has none."""
+    key = request.headers.get(IDEMPOTENCY_HEADER)
+    if key is not None and not IDEMPOTENCY_KEY.fullmatch(key):
+        raise InputError(f"{IDEMPOTENCY_HEADER} must be 1 to 128 visible ASCII characters")
+    return key
+
+
+def stored_id(key: str | None) -> int | None:
+    """The id of the correction stored earlier under this key, if any."""
+    if key is None:
+        return None
+    return db.session.scalar(select(Correction.id).where(Correction.idempotency_key == key))
+
+
+def replayed(correction_id: int):
+    """The answer to a retry of a correction already stored: the first one's id, marked as a replay."""
+    response = jsonify(id=correction_id)
+    response.headers["Idempotent-Replayed"] = "true"
+    return response, 201
+
+
+def store(correction: Correction) -> int | None:
+    """Add the correction, unless one was stored under its idempotency key: then that one's id."""
+    ensure_schema()
+    if (earlier := stored_id(correction.idempotency_key)) is not None:
+        return earlier
+    db.session.add(correction)
+    try:
+        db.session.commit()
+    except IntegrityError:  # a concurrent request with the same key was stored first
+        db.session.rollback()
+        if (earlier := stored_id(correction.idempotency_key)) is None:
+            raise
+        return earlier
+    return None
+
+
 def model_version(app: Flask) -> str:
     """The served model's file name and the start of its SHA-256, computed once per process."""
     if "model_version" not in app.extensions:
@@ -65,6 +110,7 @@ def create_correction():
     if not collecting(current_app):
         return json_error("this server does not collect corrections (DIGITS_COLLECT=off)", 403)
     try:
+        key = idempotency_key()
         data, label = read_correction()
         digit = preprocess(data)
     except InputError as exc:
@@ -73,17 +119,18 @@ def create_correction():
     probabilities = classifier().probabilities(digit)
     answered = NOT_A_DIGIT if answer.not_a_digit else answer.predictions[0].digit
     correction = Correction(pixels=digit.tobytes(), label=label, answer=answered,
-                            confidence=round(float(probabilities[answered]), 6), model=model_version(current_app))
+                            confidence=round(float(probabilities[answered]), 6), model=model_version(current_app),
+                            idempotency_key=key)
     try:
-        ensure_schema()
-        db.session.add(correction)
-        db.session.commit()
+        earlier = store(correction)
     except SQLAlchemyError as exc:
         db.session.rollback()
         current_app.logger.warning("correction not stored: %s", type(exc).__name__)
         response, status = json_error("corrections cannot be stored right now; try again later", 503)
         response.headers["Retry-After"] = "30"
         return response, status
+    if earlier is not None:
+        return replayed(earlier)
     metrics.count_correction(NOT_A_DIGIT_LABEL if label == NOT_A_DIGIT else label)
     return jsonify(id=correction.id), 201
 

@@ -3,7 +3,8 @@
 `DATABASE_URL` picks the database (any SQLAlchemy URL; `postgresql://` runs on psycopg 3); without
 it, SQLite in `instance/corrections.sqlite3`, in WAL mode with a busy timeout so that every
 gunicorn worker can write. The schema comes from the migrations in `migrations/`: run
-`flask --app webapp db upgrade`, or let a worker create it on its first use of an empty database.
+`flask --app webapp db upgrade`, or let a worker bring it to the latest migration on its first
+use (creating it in an empty database).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Iterator
 
 from flask import Flask, current_app
+from alembic.script import ScriptDirectory
 from flask_migrate import Migrate, upgrade
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import CheckConstraint, DateTime, Float, Integer, LargeBinary, SmallInteger, String, event, inspect, text
@@ -59,6 +61,7 @@ class Correction(db.Model):
     confidence: Mapped[float] = mapped_column(Float)  # the model's calibrated probability of its answer
     model: Mapped[str] = mapped_column(String(120))  # model file name and content hash
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=lambda: datetime.now(timezone.utc))
+    idempotency_key: Mapped[str | None] = mapped_column(String(128), unique=True, index=True)  # the client's, if sent
 
 
 def database_url(app: Flask) -> str:
@@ -122,9 +125,10 @@ def schema_lock(engine: Engine) -> Iterator[None]:
 
 
 def ensure_schema() -> None:
-    """Create the schema with the migrations when the database is empty (once per process).
+    """Bring the schema to the latest migration on first use (once per process): create it in an
+    empty database, or migrate one an earlier version of this app made.
 
-    A database that already has tables is left as it is: migrating one is `flask db upgrade`'s job.
+    A database with a corrections table but no migration history is left as it is.
     """
     if current_app.extensions.get("corrections_schema_ready"):
         return
@@ -132,8 +136,20 @@ def ensure_schema() -> None:
         if current_app.extensions.get("corrections_schema_ready"):
             return
         engine = db.engine
-        if not inspect(engine).has_table(Correction.__tablename__):
+        if behind(engine):
             with schema_lock(engine):
-                if not inspect(engine).has_table("alembic_version"):
+                if behind(engine):  # another process may have migrated it meanwhile
                     upgrade(directory=str(MIGRATIONS))
         current_app.extensions["corrections_schema_ready"] = True
+
+
+def behind(engine: Engine) -> bool:
+    """Whether the database lacks the schema, or has it at a migration older than the latest."""
+    tables = inspect(engine)
+    if not tables.has_table(Correction.__tablename__):
+        return not tables.has_table("alembic_version")
+    if not tables.has_table("alembic_version"):
+        return False
+    with engine.connect() as connection:
+        current = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    return current != ScriptDirectory(str(MIGRATIONS)).get_current_head()
