@@ -1,7 +1,8 @@
 """`POST /api/corrections`: a person says what a drawing really is; the database keeps it.
 
 Kept: the 28x28 the model saw, the label, the model's answer and confidence, the model's name
-and content hash, the time. Never the client's address, the upload, or any other field.
+and content hash, the time, and the client's `Idempotency-Key` if it sent one. Never the
+client's address, the upload, or any other field.
 `DIGITS_COLLECT=off` switches collecting off: the endpoint then answers 403.
 
 A client may send an `Idempotency-Key` header (the page always does): a request retried with the

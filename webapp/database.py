@@ -17,8 +17,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator
 
-from flask import Flask, current_app
 from alembic.script import ScriptDirectory
+from flask import Flask, current_app
 from flask_migrate import Migrate, upgrade
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import CheckConstraint, DateTime, Float, Integer, LargeBinary, SmallInteger, String, event, inspect, text
