@@ -50,11 +50,13 @@ def photo_ink(rgb: np.ndarray) -> np.ndarray:
 
 def is_board(gray: np.ndarray) -> bool:
     """Whether a uint8 grey photo shows light writing on a dark surface: most of it dark, and a small
-    share of it (the writing) much lighter."""
+    share of it (the writing) much lighter, more of it than is much darker (a dim photo of paper
+    with a glare has its writing darker than the paper)."""
     small = _shrink(gray, LIGHT_SIDE)
     level = float(np.median(small))
     lighter = float(np.mean(small > level + BOARD_CONTRAST))
-    return level < BOARD_LEVEL and 0 < lighter < BOARD_WRITING
+    darker = float(np.mean(small < level - BOARD_CONTRAST))
+    return level < BOARD_LEVEL and darker < lighter < BOARD_WRITING
 
 
 def _paper_ink(rgb: np.ndarray) -> np.ndarray:

@@ -75,8 +75,9 @@ def test_a_number_chalked_on_a_board(client, validation):
 
 
 def test_only_light_writing_on_a_dark_surface_is_a_board(validation):
-    """A board is read as its negative; paper under every condition, and a sheet of paper lying on a
-    dark table (light over much of the photo, not a few strokes), are not boards."""
+    """A board is read as its negative; paper under every condition, a sheet of paper lying on a
+    dark table (light over much of the photo, not a few strokes) and a dim photo of paper with a
+    glare are not boards."""
     x_val, _ = validation
     rng = np.random.default_rng(17)
     grey = [np.asarray(open_image(photos.digit_photo(x_val[i], condition, rng, (800, 600))).convert("L"))
@@ -87,6 +88,10 @@ def test_only_light_writing_on_a_dark_surface_is_a_board(validation):
     sheet_on_dark_table[250:350, 330:345] = 40  # a stroke on the sheet
     assert not is_board(sheet_on_dark_table)
     assert not is_board(np.full((600, 800), 30, np.uint8))  # a board with nothing on it
+    dim_paper = np.full((600, 800), 90, np.uint8)
+    dim_paper[250:350, 330:350] = 15  # the writing, darker than the paper
+    dim_paper[50:80, 600:640] = 250  # a glare
+    assert not is_board(dim_paper)
 
 
 def test_number_boxes_are_in_the_photos_own_pixels(client, validation):
