@@ -43,9 +43,11 @@ def photo_ink(rgb: np.ndarray) -> np.ndarray:
 
     All zeros when the photo holds no writing (blank paper, only the table)."""
     rgb = _shrink(rgb, WORK_SIDE)
-    if is_board(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)):
-        rgb = cv2.cvtColor(255 - cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY), cv2.COLOR_GRAY2RGB)
-    return _paper_ink(rgb)
+    gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+    if is_board(gray):
+        gray = 255 - gray
+        rgb = cv2.cvtColor(gray, cv2.COLOR_GRAY2RGB)
+    return _paper_ink(rgb, gray)
 
 
 def is_board(gray: np.ndarray) -> bool:
@@ -59,9 +61,8 @@ def is_board(gray: np.ndarray) -> bool:
     return level < BOARD_LEVEL and darker < lighter < BOARD_WRITING
 
 
-def _paper_ink(rgb: np.ndarray) -> np.ndarray:
-    """Ink of dark writing on light paper, as `photo_ink` describes."""
-    gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+def _paper_ink(rgb: np.ndarray, gray: np.ndarray) -> np.ndarray:
+    """Ink of dark writing on light paper (`gray`: the photo's grey levels), as `photo_ink` describes."""
     light, paper = _light_and_paper(rgb)
     absorbed = 255 - cv2.divide(gray, np.maximum(light, 1), scale=255)  # 255: absorbs all the paper's light
     absorbed = cv2.bitwise_and(absorbed, paper.astype(np.uint8) * 255)

@@ -1,15 +1,17 @@
-"""Shared fixtures: MNIST, the app on the shipped model, and a real server started with `make run`."""
+"""Shared fixtures: MNIST, the app on the shipped model, a real server started with `make run`, and
+new corrections databases (SQLite and a real PostgreSQL server)."""
 
 from __future__ import annotations
 
 import os
+import uuid
 from pathlib import Path
 
 import pytest
 
 from model_training.data import load_mnist
 from tests.support import ARTIFACTS, Server
-from tests.postgres import postgres
+from tests.postgres import create_database, postgres
 from webapp import create_app
 
 # Rate limits are off for the suite (tests hammer the app from one address); tests of the limits
@@ -47,6 +49,14 @@ def postgres_url():
     """A real PostgreSQL server (installed with apt when missing) for the session: its URL."""
     with postgres() as url:
         yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request, tmp_path) -> str:
+    """The URL of a new, empty corrections database of each kind."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'corrections.sqlite3'}"
+    return create_database(request.getfixturevalue("postgres_url"), f"t_{uuid.uuid4().hex[:12]}")
 
 
 @pytest.fixture(scope="session")

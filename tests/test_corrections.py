@@ -7,7 +7,6 @@ import io
 import os
 import subprocess
 import sys
-import uuid
 from datetime import datetime, timedelta, timezone
 
 import numpy as np
@@ -17,21 +16,12 @@ from sqlalchemy import create_engine, event, inspect, text
 
 from model_training import canvas
 from recognition import PROJECT_ROOT, preprocess
-from tests.postgres import create_database
 from tests.support import bad_requests, data_url, free_port
 from webapp import create_app
 from webapp.database import MIGRATIONS, db
 
 COLUMNS = {"id", "pixels", "label", "answer", "confidence", "model", "created_at", "idempotency_key"}
 OLD_REVISION = "36bf35b0f661"  # the first migration: the table before idempotency keys
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database(request, tmp_path) -> str:
-    """The URL of a new, empty database of each kind."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'corrections.sqlite3'}"
-    return create_database(request.getfixturevalue("postgres_url"), f"t_{uuid.uuid4().hex[:12]}")
 
 
 def make_app(url: str, **config):

@@ -16,7 +16,6 @@ import numpy as np
 import pytest
 
 from model_training import canvas
-from tests.postgres import create_database
 from tests.support import Server, children, data_url, post_json
 from webapp import create_app
 
@@ -79,16 +78,8 @@ def export(url: str, path) -> set[int]:
         return set(npz["id_train"].tolist()) | set(npz["id_not_a_digit"].tolist())
 
 
-def database_url(kind: str, request, tmp_path) -> str:
-    """A new, empty database of the kind."""
-    if kind == "sqlite":
-        return f"sqlite:///{tmp_path / 'corrections.sqlite3'}"
-    return create_database(request.getfixturevalue("postgres_url"), f"r_{uuid.uuid4().hex[:12]}")
-
-
-@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
-def test_one_key_sent_at_once_by_many_clients_is_stored_once(kind, request, mnist, tmp_path):
-    url = database_url(kind, request, tmp_path)
+def test_one_key_sent_at_once_by_many_clients_is_stored_once(database, mnist, tmp_path):
+    url, kind = database, database.split(":")[0]
     _, (x_test, y_test) = mnist
     keys = [uuid.uuid4().hex for _ in range(5)]
     sends = [(key, {"image": data_url(canvas.draw_digit(x_test[k], canvas.Style())), "label": int(y_test[k])})
@@ -109,9 +100,8 @@ def test_one_key_sent_at_once_by_many_clients_is_stored_once(kind, request, mnis
     assert export(url, tmp_path / "corrections.npz") == set().union(*ids.values())  # five rows, no more
 
 
-@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
-def test_every_acknowledged_correction_survives_a_killed_worker_and_a_restart(kind, request, mnist, tmp_path):
-    url = database_url(kind, request, tmp_path)
+def test_every_acknowledged_correction_survives_a_killed_worker_and_a_restart(database, mnist, tmp_path):
+    url, kind = database, database.split(":")[0]
     _, (x_test, y_test) = mnist
     drawings = [data_url(canvas.draw_digit(x_test[i], canvas.Style())) for i in range(20)]
     bodies = [{"image": drawings[i % 20], "label": "not_a_digit" if i % 25 == 0 else int(y_test[i % 20])}

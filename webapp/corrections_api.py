@@ -84,12 +84,10 @@ def replayed(correction_id: int):
 def store(correction: Correction) -> int | None:
     """Add the correction, unless one was stored under its idempotency key: then that one's id."""
     ensure_schema()
-    if (earlier := stored_id(correction.idempotency_key)) is not None:
-        return earlier
     db.session.add(correction)
     try:
         db.session.commit()
-    except IntegrityError:  # a concurrent request with the same key was stored first
+    except IntegrityError:  # the key's unique index: a request with the same key was stored first
         db.session.rollback()
         if (earlier := stored_id(correction.idempotency_key)) is None:
             raise
