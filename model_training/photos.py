@@ -5,8 +5,8 @@
 MNIST training-split digits that training held out for validation are traced to pen paths and
 inked on generated paper at phone-photo sizes under one condition each (shadow, gradient light,
 ruled or squared paper, blue ink, pencil, tilt, the table at an edge, heavy JPEG, or none) or
-chalked on a board, then read through the serving path (`recognition.preprocess` and the shipped model). Canvas drawings
-of the same digits are read too, for comparison.
+chalked on a board, then read through the serving path (`recognition.preprocess` and the shipped
+model). Canvas drawings of the same digits are read too, for comparison.
 """
 
 from __future__ import annotations
@@ -165,7 +165,8 @@ def odd_photos(rng: np.random.Generator) -> dict[str, bytes]:
     return {
         "all paper": _camera(paper * (1 - 0.3 * (surfaces.smooth_noise(rng, shape, 2) + 1) / 2)[..., None], rng),
         "all table": _camera(surfaces.table(rng, shape), rng),
-        "blank sheet on the table": _camera(surfaces.table_edge(surfaces.paper(rng, shape), rng) * surfaces.shadow(rng, shape)[..., None], rng),
+        "blank sheet on the table": _camera(surfaces.table_edge(surfaces.paper(rng, shape), rng)
+                                            * surfaces.shadow(rng, shape)[..., None], rng),
         "blank ruled sheet": _camera(lined, rng),
         "wiped board": _camera(surfaces.board(rng, shape), rng),
     }
@@ -223,7 +224,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--count", type=int, default=100, help="digits per condition")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--conditions", nargs="+", choices=CONDITIONS, help="only these (default: all)")
-    parser.add_argument("--numbers", type=int, default=None, help="photographed numbers of each kind (default: count / 5)")
+    parser.add_argument("--numbers", type=int, default=None,
+                        help="photographed numbers of each kind (default: count / 5)")
     args = parser.parse_args(argv)
     start = time.perf_counter()
     canvas = readings("canvas", args.count, args.seed)

@@ -1,5 +1,5 @@
 """What the synthetic photos' writing lies on, and the light on it: paper (plain, ruled, squared),
-a table, a sheet moved to show the table, a shadow."""
+a table, a sheet moved to show the table, a shadow, a board."""
 
 from __future__ import annotations
 
@@ -20,10 +20,10 @@ def paper(rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
     return np.clip(tint * texture, 0, 1)
 
 
-def rule(paper: np.ndarray, rng: np.random.Generator, spacing: float, vertical: bool, colour,
-          start: float | None = None) -> None:
-    """Print straight lines `spacing` pixels apart across the paper (the first at `start`), in place."""
-    h, w = paper.shape[:2]
+def rule(sheet: np.ndarray, rng: np.random.Generator, spacing: float, vertical: bool, colour,
+         start: float | None = None) -> None:
+    """Print straight lines `spacing` pixels apart across the sheet (the first at `start`), in place."""
+    h, w = sheet.shape[:2]
     layer = np.zeros((h, w), np.uint8)
     thickness = max(1, int(round(min(h, w) * rng.uniform(0.0015, 0.003))))
     start = rng.uniform(0, spacing) if start is None else start
@@ -31,7 +31,7 @@ def rule(paper: np.ndarray, rng: np.random.Generator, spacing: float, vertical: 
         a, b = ((pos, 0), (pos, h)) if vertical else ((0, pos), (w, pos))
         cv2.line(layer, (int(a[0] * 16), int(a[1] * 16)), (int(b[0] * 16), int(b[1] * 16)), 255, thickness, cv2.LINE_AA, 4)
     alpha = layer.astype(np.float32)[..., None] / 255
-    paper *= 1 - alpha * (1 - np.asarray(colour, np.float32))
+    sheet *= 1 - alpha * (1 - np.asarray(colour, np.float32))
 
 
 def table(rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
