@@ -3,8 +3,11 @@
 Every sample is what the server would hand the model (`to_mnist` output), labelled 0-9 or
 NOT_A_DIGIT, and tagged with its family. A set is made from the MNIST digits it is given, so
 the training set only ever sees training-split digits and the validation and held-apart sets
-only the validation split; different seeds give different sets from the same digits. Sets are
-cached under `data/synth/` since the canvas redrawing takes a minute or two.
+only the validation split; different seeds give different sets from the same digits. The
+validation and held-apart sets draw from random streams of their own (`STREAMS`), which no
+training seed reaches: the non-digits depend on the seed alone, so a shared seed would make a
+network train on the very non-digits it is then judged on. Sets are cached under `data/synth/`
+since the canvas redrawing takes a minute or two.
 """
 
 from __future__ import annotations
@@ -27,6 +30,9 @@ NOT_A_DIGIT = 10
 LOOPED = (0, 6, 9)  # labels whose style variants must keep a closed loop
 CACHE = PROJECT_ROOT / "data" / "synth"
 VERSION = 3  # bump when a generator changes, so caches are rebuilt
+# The random stream of each kind of set: training draws from SeedSequence([seed, family, chunk]),
+# the others add their stream number, so no seed makes a training set share their samples.
+STREAMS = {"train": (), "validation": (1,), "held_apart": (2,)}
 
 # Per-family sample counts for a full-size (54,000-digit) training split; scaled with the split.
 TRAIN_COUNTS = {**{name: 1500 for name in FAMILIES}, "canvas": 8000, "thick_pen": 3000, "thin_pen": 1000,
@@ -133,14 +139,15 @@ def _make(job: tuple[str, int, int]) -> list[tuple[np.ndarray, int]]:
     return out
 
 
-def generate(x: np.ndarray, y: np.ndarray, counts: dict[str, int], seed: int, workers: int = 2) -> Synth:
-    """`counts[family]` samples of each family from the digits (x, y), in parallel, seeded."""
+def generate(x: np.ndarray, y: np.ndarray, counts: dict[str, int], seed: int, workers: int = 2,
+             stream: str = "train") -> Synth:
+    """`counts[family]` samples of each family from the digits (x, y), in parallel, seeded, from `stream`."""
     jobs = []
     for f, (family, count) in enumerate(sorted(counts.items())):
         chunks = max(1, count // 500)
         for c in range(chunks):
             part = count // chunks + (1 if c < count % chunks else 0)
-            jobs.append((family, part, int(np.random.SeedSequence([seed, f, c]).generate_state(1)[0])))
+            jobs.append((family, part, int(np.random.SeedSequence([seed, f, c, *STREAMS[stream]]).generate_state(1)[0])))
     with ProcessPoolExecutor(workers, initializer=_share, initargs=(x, y)) as pool:
         results = list(pool.map(_make, jobs))
     images = [img for part in results for img, _ in part]
@@ -154,14 +161,16 @@ def scaled(counts: dict[str, int], digits: int, full: int = 54000) -> dict[str, 
     return {k: max(10, int(round(v * digits / full))) for k, v in counts.items()}
 
 
-def cached(x: np.ndarray, y: np.ndarray, counts: dict[str, int], seed: int, cache: Path | None = CACHE) -> Synth:
-    """`generate`, kept on disk under a name that depends on the digits, counts, seed and version."""
-    key = hashlib.sha256(x.tobytes() + y.tobytes() + repr((sorted(counts.items()), seed, VERSION, canvas.TRACER_VERSION)).encode()).hexdigest()[:16]
+def cached(x: np.ndarray, y: np.ndarray, counts: dict[str, int], seed: int, cache: Path | None = CACHE,
+           stream: str = "train") -> Synth:
+    """`generate`, kept on disk under a name that depends on the digits, counts, seed, stream and version."""
+    settings = (sorted(counts.items()), seed, VERSION, canvas.TRACER_VERSION) + ((stream,) if STREAMS[stream] else ())
+    key = hashlib.sha256(x.tobytes() + y.tobytes() + repr(settings).encode()).hexdigest()[:16]
     path = cache / f"synth-{key}.npz" if cache else None
     if path is not None and path.exists():
         with np.load(path) as npz:
             return Synth(npz["x"], npz["y"], npz["family"])
-    synth = generate(x, y, counts, seed)
+    synth = generate(x, y, counts, seed, stream=stream)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp.npz")
@@ -172,6 +181,6 @@ def cached(x: np.ndarray, y: np.ndarray, counts: dict[str, int], seed: int, cach
 
 def check_set(x_val: np.ndarray, y_val: np.ndarray, train_count: int, split_seed: int) -> Synth:
     """The generated part of validation: every training run stops early on it, and calibration and
-    `ensemble --choose` select on it. Seeded by the split (split seed + 1), never by the training
-    seed, so no run sees the held-apart style set (split seed + 2, `robustness.held_apart_set`)."""
-    return cached(x_val, y_val, scaled(CHECK_COUNTS, train_count), split_seed + 1)
+    `ensemble --choose` select on it. Seeded by the split, from the validation stream, so it shares
+    no sample with any training set or with the held-apart style set (`robustness.held_apart_set`)."""
+    return cached(x_val, y_val, scaled(CHECK_COUNTS, train_count), split_seed, stream="validation")

@@ -6,7 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from model_training import canvas, nondigits, styles, synth
+from model_training import canvas, nondigits, robustness, styles, synth
+from model_training.data import split
 from recognition.mnist_recipe import to_mnist
 
 SAMPLES = 25
@@ -121,6 +122,21 @@ def test_generated_sets_are_seeded_labelled_and_servable(mnist, seed):
     assert set(first.y[first.family == "not_a_digit"]) == {synth.NOT_A_DIGIT}
     assert set(first.y[first.family == "slashed_zero"]) == {0}
     assert (first.y[first.family == "canvas"] < 10).all()
+
+
+def test_no_training_seed_draws_a_sample_of_the_sets_that_judge_the_networks(mnist):
+    """Non-digits depend on the seed alone: a training run whose seed equals a judged set's must
+    still not train on that set's samples."""
+    (x, y), _ = mnist
+    (x_train, y_train), (x_val, y_val) = split(x, y, 0.1, 42)
+    validation = synth.check_set(x_val, y_val, 100, 42)  # ten of each family
+    held_apart = robustness.held_apart_set(scale=0.005)
+    judged = {image.tobytes() for image in np.concatenate([validation.x, held_apart.x])}
+    assert len(judged) == len(validation) + len(held_apart)
+    counts = synth.scaled(synth.CHECK_COUNTS, 100)
+    for seed in range(40, 46):
+        trained = synth.generate(x_train[:2000], y_train[:2000], counts, seed, workers=1)
+        assert not judged & {image.tobytes() for image in trained.x}
 
 
 def test_an_upright_bar_is_never_kept_as_a_non_digit():
