@@ -164,7 +164,7 @@ def scaled(counts: dict[str, int], digits: int, full: int = 54000) -> dict[str, 
 def cached(x: np.ndarray, y: np.ndarray, counts: dict[str, int], seed: int, cache: Path | None = CACHE,
            stream: str = "train") -> Synth:
     """`generate`, kept on disk under a name that depends on the digits, counts, seed, stream and version."""
-    settings = (sorted(counts.items()), seed, VERSION, canvas.TRACER_VERSION) + ((stream,) if STREAMS[stream] else ())
+    settings = (sorted(counts.items()), seed, stream, VERSION, canvas.TRACER_VERSION)
     key = hashlib.sha256(x.tobytes() + y.tobytes() + repr(settings).encode()).hexdigest()[:16]
     path = cache / f"synth-{key}.npz" if cache else None
     if path is not None and path.exists():
