@@ -2,12 +2,16 @@
 
     python -m model_training.ensemble build/a/cnn.keras build/b/cnn.keras --weights 0.5 0.5 \
         --output saved_model/cnn.keras
-    python -m model_training.ensemble build/a/cnn.keras build/b/cnn.keras build/c/cnn.keras --choose
+    python -m model_training.ensemble build/a/cnn.keras build/b/cnn.keras --digits-only build/c/cnn.keras \
+        --weights 0.3 0.3 0.4 --output saved_model/cnn.keras
+    python -m model_training.ensemble build/a/cnn.keras build/b/cnn.keras --digits-only build/c/cnn.keras --choose
 
 Networks trained differently make different mistakes; a weighted mean of their probabilities
-is right more often than either. A member may answer only the ten digits (a network trained on
-MNIST alone): its digit probabilities then share the room the "not a digit" members leave. The
-result is one Keras model (each member a nested model named `member<i>`), so export,
+is right more often than either. A network trained on MNIST alone never learned "not a digit",
+so it is given with `--digits-only`: its output is read as the ten digits alone, and they share
+the room the other members leave to digits; only those members say whether a drawing is a digit
+at all. The result is one Keras model (each member a nested model named `member<i>`, or
+`digits<i>` when it answers the digits only), so export,
 calibration and serving treat it like any other. `--choose` picks the members and weights on
 validation data: for every set of members, the weights (in steps of a tenth) that answer the
 most validation images right (a digit read as itself, a non-digit with "not a digit" on top),
@@ -31,16 +35,25 @@ from model_training.models import INPUT_SHAPE  # noqa: E402
 from recognition.classifier import NOT_A_DIGIT  # noqa: E402
 
 
-def build(paths: list[Path], weights: list[float] | None = None) -> keras.Model:
-    """One model whose output is the weighted mean of the members' probabilities (11 classes)."""
-    weights = [w / sum(weights) for w in weights] if weights else [1 / len(paths)] * len(paths)
+def build(paths: list[Path], weights: list[float] | None = None, digits_only: list[Path] = ()) -> keras.Model:
+    """One model whose output is the weighted mean of the members' probabilities (11 classes):
+    `paths` answer "not a digit" too, `digits_only` (weighted after them) the ten digits alone."""
+    everyone = [*paths, *digits_only]
+    weights = [float(w / sum(weights)) for w in weights] if weights else [1 / len(everyone)] * len(everyone)
     inputs = keras.Input(shape=INPUT_SHAPE, name="image")
     outputs = []
-    for i, path in enumerate(paths):
+    for i, path in enumerate(everyone):
         member = keras.models.load_model(path, compile=False)
-        member.name = f"member{i}"
-        outputs.append(member(inputs))
+        member.name = f"member{i}" if i < len(paths) else f"digits{i}"
+        out = member(inputs)
+        outputs.append(out if i < len(paths) else digits_of(out))
     return keras.Model(inputs, combine(outputs, weights, ops.concatenate), name="cnn_ensemble")
+
+
+def digits_of(out):
+    """The ten digit probabilities of an output, renormalised: how a digits-only member is read."""
+    out = out[:, :10]
+    return out / ops.sum(out, axis=-1, keepdims=True)
 
 
 def members(model: keras.Model) -> list[keras.Model]:
@@ -79,8 +92,8 @@ def errors(probs: np.ndarray, labels: np.ndarray) -> int:
                + np.sum(probs[~is_digit].argmax(axis=1) != NOT_A_DIGIT))
 
 
-def choose(paths: list[Path]) -> list[dict]:
-    """For every non-empty set of the members, its best weights on validation and what they give."""
+def choose(paths: list[Path], digits_only: list[Path] = ()) -> list[dict]:
+    """For every set of the members with at least one of `paths`, its best weights on validation and what they give."""
     from model_training.calibrate import nll, validation_digits, validation_set
     from recognition.mnist_recipe import to_model_input
 
@@ -88,6 +101,9 @@ def choose(paths: list[Path]) -> list[dict]:
     mnist = np.arange(len(labels)) < len(validation_digits()[1])
     x = to_model_input(images)
     outputs = [keras.models.load_model(p, compile=False).predict(x, batch_size=1000, verbose=0) for p in paths]
+    outputs += [np.asarray(digits_of(keras.models.load_model(p, compile=False).predict(x, batch_size=1000, verbose=0)))
+                for p in digits_only]
+    paths = [*paths, *digits_only]
     is_digit = labels != NOT_A_DIGIT
     results = []
     for size in range(1, len(paths) + 1):
@@ -112,22 +128,25 @@ def choose(paths: list[Path]) -> list[dict]:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Average trained CNNs into one model.")
     parser.add_argument("models", nargs="+", type=Path)
-    parser.add_argument("--weights", nargs="+", type=float, default=None, help="one per model (default: equal)")
+    parser.add_argument("--digits-only", nargs="+", type=Path, default=[],
+                        help="networks trained on MNIST alone: only their ten digits count")
+    parser.add_argument("--weights", nargs="+", type=float, default=None,
+                        help="one per model, the --digits-only ones last (default: equal)")
     parser.add_argument("--output", type=Path, default=None)
     parser.add_argument("--choose", action="store_true", help="print each set of members' best weights on validation")
     args = parser.parse_args(argv)
     if args.choose:
-        for r in choose(args.models):
+        for r in choose(args.models, args.digits_only):
             print(f"{' + '.join(r['members'])}: weights {r['weights']}, validation errors {r['errors']}, log-loss {r['log_loss']:.4f}, "
                   f"digits {r['digits']:.2%} (MNIST split {r['mnist']:.2%}), non-digits on top {r['non_digits_on_top']:.1%}")
         return
     if args.output is None:
         parser.error("give --output (or --choose)")
-    if args.weights and len(args.weights) != len(args.models):
+    if args.weights and len(args.weights) != len(args.models) + len(args.digits_only):
         parser.error("give one weight per model")
-    model = build(args.models, args.weights)
+    model = build(args.models, args.weights, args.digits_only)
     model.save(args.output)
-    print(f"wrote {args.output}: the weighted mean of {len(args.models)} networks")
+    print(f"wrote {args.output}: the weighted mean of {len(args.models) + len(args.digits_only)} networks")
 
 
 if __name__ == "__main__":
