@@ -50,7 +50,7 @@ def build(paths: list[Path], weights: list[float] | None = None, digits_only: li
     return keras.Model(inputs, combine(outputs, weights, ops.concatenate), name="cnn_ensemble")
 
 
-def digits_of(out):
+def digits_of(out: keras.KerasTensor | np.ndarray) -> keras.KerasTensor | np.ndarray:
     """The ten digit probabilities of an output, renormalised: how a digits-only member is read."""
     out = out[:, :10]
     return out / ops.sum(out, axis=-1, keepdims=True)
