@@ -1,6 +1,6 @@
 """Export what `/api/explain` needs to LiteRT, from the shipped weights.
 
-    python -m model_training.export_explain [--member member1]
+    python -m model_training.export_explain [--member member0]
 
 - `saved_model/cnn_features.tflite`: one member CNN of the shipped ensemble (`cnn.keras`) cut
   after each convolution block's last ReLU, outputs named `block1`, `block2`, ... (read them
@@ -8,7 +8,7 @@
 - `saved_model/mlp.tflite`: the MLP baseline (`mlp.keras`), 8-bit weights like `cnn.tflite`.
 
 Serving then needs no TensorFlow. The default member is the network trained on the styles and
-the non-digits, the ensemble's heavier one.
+the non-digits, the first of the ensemble.
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ def export_features(model_path: Path, member: str, output: Path) -> Path:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Export the feature-map model and the MLP baseline to LiteRT.")
     parser.add_argument("--model", type=Path, default=SAVED_MODEL / "cnn.keras")
-    parser.add_argument("--member", default="member1", help="which network of the ensemble to open up")
+    parser.add_argument("--member", default="member0", help="which network of the ensemble to open up")
     parser.add_argument("--mlp", type=Path, default=SAVED_MODEL / "mlp.keras")
     args = parser.parse_args(argv)
     for path in (export_features(args.model, args.member, FEATURES), export(args.mlp, MLP)):
