@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import http.client
 import importlib
 import io
 import json
@@ -103,7 +104,7 @@ STAR = [np.array([[14 + 10 * np.sin(a), 14 - 10 * np.cos(a)] for a in np.arange(
 
 def post_json(url: str, body: dict, timeout: float = 30.0, headers: dict | None = None) -> tuple[int, dict]:
     """POST a JSON body to a running server: (status, its JSON answer, {} if none); (0, {}) when the
-    connection dies unanswered, as when the worker serving it is killed."""
+    connection dies before the whole answer came, as when the worker serving it is killed."""
     request = urllib.request.Request(url, data=json.dumps(body).encode(),
                                      headers={"Content-Type": "application/json", **(headers or {})})
     try:
@@ -112,9 +113,9 @@ def post_json(url: str, body: dict, timeout: float = 30.0, headers: dict | None 
     except urllib.error.HTTPError as error:
         try:
             return error.code, json.loads(error.read())
-        except (ValueError, OSError):  # no JSON, or the connection died while it came
+        except (ValueError, OSError, http.client.HTTPException):  # no JSON, or the connection died while it came
             return error.code, {}
-    except OSError:
+    except (OSError, http.client.HTTPException):  # refused, reset, or cut off mid-answer (IncompleteRead)
         return 0, {}
 
 
