@@ -5,8 +5,9 @@
 MNIST training-split digits that training held out for validation are traced to pen paths and
 inked on generated paper at phone-photo sizes under one condition each (shadow, gradient light,
 ruled or squared paper, blue ink, pencil, tilt, the table at an edge, heavy JPEG, or none) or
-chalked on a board, then read through the serving path (`recognition.preprocess` and the shipped
-model). Canvas drawings of the same digits are read too, for comparison.
+chalked on a board (filling the photo, or framed on a light wall), then read through the serving
+path (`recognition.preprocess` and the shipped model). Canvas drawings of the same digits are
+read too, for comparison.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from model_training import surfaces
 from model_training.canvas import layout, pen_paths, random_style, render, to_png, Style
 
 CONDITIONS = ("plain", "shadow", "gradient light", "ruled paper", "grid paper", "blue ink", "pencil",
-              "tilt", "table edge", "heavy JPEG", "board")
+              "tilt", "table edge", "heavy JPEG", "board", "board on a wall")
+BOARDS = ("board", "board on a wall")
 SIZES = ((1600, 1200), (2048, 1536), (1280, 960))  # (width, height) of the photos, landscape or portrait
 TWELVE_MP = (4032, 3024)
 BLACK_INK = (0.16, 0.15, 0.17)  # light transmitted by each ink, RGB
@@ -77,8 +79,8 @@ def photo(paths, condition: str, rng: np.random.Generator, size: tuple[int, int]
     while width * height > 4_000_000:  # a scene this large is made at half size and enlarged: faster
         width, height = width // 2, height // 2
     shape, short = (height, width), min(width, height)
-    image = surfaces.board(rng, shape) if condition == "board" else surfaces.paper(rng, shape)
-    digit_height = short * rng.uniform(0.25, 0.5)
+    image = surfaces.board(rng, shape) if condition in BOARDS else surfaces.paper(rng, shape)
+    digit_height = short * (rng.uniform(0.2, 0.35) if condition == "board on a wall" else rng.uniform(0.25, 0.5))
     if condition == "ruled paper":
         surfaces.rule(image, rng, digit_height * rng.uniform(0.7, 1.1), False, (0.62, 0.76, 0.92))
         if rng.random() < 0.5:
@@ -101,10 +103,12 @@ def photo(paths, condition: str, rng: np.random.Generator, size: tuple[int, int]
         coverage = np.maximum(coverage, _ink(drawing, shape, rng, h, pen_share * max(sizes), centre))
         x += (w + gap) / width
     ink = BLUE_INK if condition == "blue ink" else PENCIL if condition == "pencil" else BLACK_INK
-    if condition in ("pencil", "board"):  # grainy strokes
+    if condition == "pencil" or condition in BOARDS:  # grainy strokes
         coverage *= np.clip(rng.uniform(0.55, 1.0, shape) * (1 + 0.2 * surfaces.smooth_noise(rng, shape, 8)), 0, 1).astype(np.float32)
-    if condition == "board":
+    if condition in BOARDS:
         image += coverage[..., None] * (np.asarray(CHALK, np.float32) - image)
+        if condition == "board on a wall":
+            image = surfaces.wall_around(image, rng)
     else:
         image *= 1 - coverage[..., None] * (1 - np.asarray(ink, np.float32))
     if condition == "tilt":

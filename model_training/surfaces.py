@@ -1,5 +1,5 @@
 """What the synthetic photos' writing lies on, and the light on it: paper (plain, ruled, squared),
-a table, a sheet moved to show the table, a shadow, a board."""
+a table, a sheet moved to show the table, a shadow, a board, the wall around a board."""
 
 from __future__ import annotations
 
@@ -75,3 +75,18 @@ def board(rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
     base = np.array(rng.choice([(0.10, 0.11, 0.11), (0.13, 0.24, 0.19), (0.19, 0.19, 0.20)]), np.float32)
     haze = rng.uniform(0.02, 0.08) * (smooth_noise(rng, shape, 6) + 1) / 2
     return np.clip(base + haze[..., None], 0, 1)
+
+
+def wall_around(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """The board seen from further back: a centred part of it in an aluminium frame, a light wall
+    around, RGB float32."""
+    h, w = image.shape[:2]
+    share = rng.uniform(0.62, 0.85, 2)
+    top, left = (int(h * (1 - share[0]) / 2), int(w * (1 - share[1]) / 2))
+    bottom, right = h - top, w - left
+    wall = np.array(rng.choice([(0.86, 0.85, 0.80), (0.78, 0.80, 0.82), (0.92, 0.90, 0.86)]), np.float32)
+    out = np.clip(wall * (1 + 0.03 * smooth_noise(rng, (h, w), 4)[..., None]), 0, 1)
+    frame = max(2, int(min(h, w) * rng.uniform(0.008, 0.015)))
+    out[top - frame:bottom + frame, left - frame:right + frame] = (0.62, 0.63, 0.65)
+    out[top:bottom, left:right] = image[top:bottom, left:right]
+    return out

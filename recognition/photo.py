@@ -7,8 +7,9 @@ printed lines of ruled and squared paper are long straight segments (found by a 
 transform) and are taken out except where a stroke crosses them; what lies off the paper, the
 paper's edge and specks are dropped. The result is the same ink map a canvas gives.
 
-A board (chalk or a light marker on a dark surface: most of the photo dark, a small share of it
-much lighter) is read as its negative, where the writing is the dark part as on paper.
+A board (chalk or a light marker on a dark surface: a dark region over much of the photo, a small
+share of it much lighter) is read as its negative, where the writing is the dark part as on paper
+and a light wall around the board is the table around a sheet.
 """
 
 from __future__ import annotations
@@ -35,7 +36,8 @@ LINE_WIDTH = 0.006  # and thinner than this share of the photo's shorter side (a
 SPECK_SHARE = 0.02  # marks under this share of the largest mark are specks
 BOARD_LEVEL = 100  # a board's median grey level is under this ...
 BOARD_CONTRAST = 60  # ... and its writing this many grey levels lighter ...
-BOARD_WRITING = 0.25  # ... over less than this share of the photo (more is a sheet on a dark table)
+BOARD_WRITING = 0.25  # ... over less than this share of the board (more is a sheet on a dark table)
+BOARD_SHARE = 0.3  # the board, the largest dark region with what it encloses, covers this share of the photo
 
 
 def photo_ink(rgb: np.ndarray) -> np.ndarray:
@@ -51,14 +53,31 @@ def photo_ink(rgb: np.ndarray) -> np.ndarray:
 
 
 def is_board(gray: np.ndarray) -> bool:
-    """Whether a uint8 grey photo shows light writing on a dark surface: most of it dark, and a small
-    share of it (the writing) much lighter, more of it than is much darker (a dim photo of paper
-    with a glare has its writing darker than the paper)."""
+    """Whether a uint8 grey photo shows light writing on a dark surface: a dark region over much of
+    the photo (whatever lies around it, a light wall included), and a small share of that region
+    (the writing) much lighter, more of it than is much darker (a dim photo of paper with a glare
+    has its writing darker than the paper)."""
     small = _shrink(gray, LIGHT_SIDE)
-    level = float(np.median(small))
-    lighter = float(np.mean(small > level + BOARD_CONTRAST))
-    darker = float(np.mean(small < level - BOARD_CONTRAST))
+    board = _dark_region(small)
+    if board.mean() < BOARD_SHARE:
+        return False
+    inside = small[board]
+    level = float(np.median(inside))
+    lighter = float(np.mean(inside > level + BOARD_CONTRAST))
+    darker = float(np.mean(inside < level - BOARD_CONTRAST))
     return level < BOARD_LEVEL and darker < lighter < BOARD_WRITING
+
+
+def _dark_region(small: np.ndarray) -> np.ndarray:
+    """The largest region darker than BOARD_LEVEL, with everything it encloses (the writing on it)."""
+    dark = (cv2.GaussianBlur(small, (0, 0), 2) < BOARD_LEVEL).astype(np.uint8)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(dark, connectivity=4)
+    if count < 2:
+        return np.zeros(small.shape, bool)
+    region = labels == 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+    _, around = cv2.connectedComponents((~region).astype(np.uint8), connectivity=4)
+    edge = np.unique(np.concatenate([around[0], around[-1], around[:, 0], around[:, -1]]))
+    return ~np.isin(around, edge[edge > 0])  # what the region encloses joins it
 
 
 def _paper_ink(rgb: np.ndarray, gray: np.ndarray) -> np.ndarray:

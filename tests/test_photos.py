@@ -75,19 +75,23 @@ def test_a_number_chalked_on_a_board(client, validation):
 
 
 def test_only_light_writing_on_a_dark_surface_is_a_board(validation):
-    """A board is read as its negative; paper under every condition, a sheet of paper lying on a
-    dark table (light over much of the photo, not a few strokes) and a dim photo of paper with a
-    glare are not boards."""
+    """A board is read as its negative, also when a light wall around it fills much of the photo;
+    paper under every condition, a sheet of paper lying on a dark table (light over much of the
+    photo, not a few strokes) and a dim photo of paper with a glare are not boards."""
     x_val, _ = validation
     rng = np.random.default_rng(17)
     grey = [np.asarray(open_image(photos.digit_photo(x_val[i], condition, rng, (800, 600))).convert("L"))
             for i, condition in enumerate(photos.CONDITIONS)]
-    assert [is_board(g) for g in grey] == [condition == "board" for condition in photos.CONDITIONS]
+    assert [is_board(g) for g in grey] == [condition in photos.BOARDS for condition in photos.CONDITIONS]
     sheet_on_dark_table = np.full((600, 800), 50, np.uint8)
     sheet_on_dark_table[100:500, 150:550] = 230
     sheet_on_dark_table[250:350, 330:345] = 40  # a stroke on the sheet
     assert not is_board(sheet_on_dark_table)
     assert not is_board(np.full((600, 800), 30, np.uint8))  # a board with nothing on it
+    board_on_a_wall = np.full((600, 800), 215, np.uint8)  # the wall fills most of the photo
+    board_on_a_wall[120:480, 160:640] = 40
+    board_on_a_wall[250:350, 380:395] = 225  # a chalk stroke
+    assert is_board(board_on_a_wall)
     dim_paper = np.full((600, 800), 90, np.uint8)
     dim_paper[250:350, 330:350] = 15  # the writing, darker than the paper
     dim_paper[50:80, 600:640] = 250  # a glare
