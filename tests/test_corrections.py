@@ -12,13 +12,14 @@ from datetime import datetime, timedelta, timezone
 import numpy as np
 import pytest
 from alembic.script import ScriptDirectory
+from flask_migrate import upgrade
 from sqlalchemy import create_engine, event, inspect, text
 
 from model_training import canvas
 from recognition import PROJECT_ROOT, preprocess
 from tests.support import bad_requests, data_url, free_port
 from webapp import create_app
-from webapp.database import MIGRATIONS, db
+from webapp.database import MIGRATIONS, behind, db
 
 COLUMNS = {"id", "pixels", "label", "answer", "confidence", "model", "created_at", "idempotency_key"}
 OLD_REVISION = "36bf35b0f661"  # the first migration: the table before idempotency keys
@@ -228,6 +229,21 @@ def test_db_upgrade_creates_the_schema_from_an_empty_database(database):
         assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == head
     engine.dispose()
     assert rows(database) == []
+
+
+def test_a_schema_another_worker_is_still_creating_counts_as_behind(tmp_path):
+    """SQLite's migrations are not one transaction: the migration history table exists before the
+    corrections table. A worker that looks then must wait for the schema, not write to no table."""
+    url = f"sqlite:///{tmp_path / 'half.sqlite3'}"
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL)"))
+    app = create_app({"TESTING": True, "DATABASE_URL": url})
+    with app.app_context():
+        assert behind(db.engine)
+        upgrade(directory=str(MIGRATIONS))
+        assert not behind(db.engine)
+        assert {"corrections", "alembic_version"} <= set(inspect(db.engine).get_table_names())
 
 
 def test_the_first_correction_creates_the_schema_of_an_empty_database(database, drawings):

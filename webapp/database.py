@@ -144,12 +144,11 @@ def ensure_schema() -> None:
 
 
 def behind(engine: Engine) -> bool:
-    """Whether the database lacks the schema, or has it at a migration older than the latest."""
+    """Whether the database lacks the schema, or has it at a migration older than the latest (or is
+    being migrated by another process: the migration history is there, the latest mark not yet)."""
     tables = inspect(engine)
-    if not tables.has_table(Correction.__tablename__):
-        return not tables.has_table("alembic_version")
     if not tables.has_table("alembic_version"):
-        return False
+        return not tables.has_table(Correction.__tablename__)  # a table without history is left as it is
     with engine.connect() as connection:
         current = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
     return current != ScriptDirectory(str(MIGRATIONS)).get_current_head()
