@@ -100,9 +100,11 @@ def choose(paths: list[Path], digits_only: list[Path] = ()) -> list[dict]:
     images, labels = validation_set(served=True)  # the MNIST validation digits as served, then the generated sets
     mnist = np.arange(len(labels)) < len(validation_digits()[1])
     x = to_model_input(images)
-    outputs = [keras.models.load_model(p, compile=False).predict(x, batch_size=1000, verbose=0) for p in paths]
-    outputs += [np.asarray(digits_of(keras.models.load_model(p, compile=False).predict(x, batch_size=1000, verbose=0)))
-                for p in digits_only]
+
+    def predicted(path: Path) -> np.ndarray:
+        return keras.models.load_model(path, compile=False).predict(x, batch_size=1000, verbose=0)
+
+    outputs = [predicted(p) for p in paths] + [np.asarray(digits_of(predicted(p))) for p in digits_only]
     paths = [*paths, *digits_only]
     is_digit = labels != NOT_A_DIGIT
     results = []
