@@ -2,7 +2,8 @@
 
 Shows: predictions answered by both; one client's rate limit counted across both (Redis); the
 corrections both stored in one export; and, with one replica killed under load, nginx serving
-every request from the other with no acknowledged correction lost.
+every request from the other with no acknowledged correction lost and none stored twice (nginx
+gives a correction without an Idempotency-Key its request id as one).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -142,14 +144,34 @@ def test_corrections_from_both_replicas_are_in_one_export(stack, tmp_path):
         assert sorted(data["y_train"].tolist()) == sorted(label % 10 for label in range(20))
 
 
-def stored_ids(database: str) -> set[int]:
+def stored_keys(database: str) -> dict[int, str | None]:
+    """Each stored correction's id and idempotency key."""
     import sqlalchemy
 
     engine = sqlalchemy.create_engine(database)
     with engine.connect() as connection:
-        ids = {row[0] for row in connection.execute(sqlalchemy.text("SELECT id FROM corrections"))}
+        keys = dict(connection.execute(sqlalchemy.text("SELECT id, idempotency_key FROM corrections")).all())
     engine.dispose()
-    return ids
+    return keys
+
+
+def stored_ids(database: str) -> set[int]:
+    return set(stored_keys(database))
+
+
+def test_nginx_gives_a_keyless_correction_a_key_of_its_own(stack):
+    """A correction sent without an Idempotency-Key is stored under nginx's request id, so that a
+    retry on the other replica is stored once; a client's own key is kept as it is."""
+    client = Client(stack.port, "127.0.0.6")
+    status, _, keyless = client.post("/api/corrections", correction())
+    assert status == 201, keyless
+    client.conn.request("POST", "/api/corrections", correction(), {**JSON, "Idempotency-Key": "client-key-1"})
+    response = client.conn.getresponse()
+    keyed = json.loads(response.read())
+    assert response.status == 201, keyed
+    keys = stored_keys(stack.database)
+    assert re.fullmatch(r"[0-9a-f]{32}", keys[keyless["id"]]), keys[keyless["id"]]
+    assert keys[keyed["id"]] == "client-key-1"
 
 
 def test_one_replica_killed_under_load_loses_nothing(stack):
@@ -188,6 +210,7 @@ def test_one_replica_killed_under_load_loses_nothing(stack):
     acknowledged = {answer["id"] for status, path, answer in results if status == 201}
     assert len(acknowledged) == per_client * clients // 5
     assert acknowledged <= stored_ids(stack.database), "an acknowledged correction was lost"
+    assert None not in stored_keys(stack.database).values(), "a correction stored without a key could be stored twice"
     survivor = stack.replicas[1]
     assert Client(stack.port, "127.0.0.5").post("/api/predict", PREDICT)[0] == 200
     assert answered(survivor, "/api/predict", "200") > 0
