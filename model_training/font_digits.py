@@ -82,10 +82,11 @@ def hand(ink: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     ink = cv2.copyMakeBorder(ink, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=0)
     centre = (ink.shape[1] / 2, ink.shape[0] / 2)
     turn = np.vstack([cv2.getRotationMatrix2D(centre, float(rng.uniform(-12, 12)), 1.0), [0, 0, 1]])
+    # Stretched across and slanted (mostly forward: the top leans right), about the centre.
     slant = np.array([[float(rng.uniform(0.8, 1.2)), float(rng.uniform(-0.3, 0.1)), 0], [0, 1, 0], [0, 0, 1]])
-    shift = np.array([[1, 0, centre[0]], [0, 1, centre[1]], [0, 0, 1]]) @ slant @ np.array(
+    slant = np.array([[1, 0, centre[0]], [0, 1, centre[1]], [0, 0, 1]]) @ slant @ np.array(
         [[1, 0, -centre[0]], [0, 1, -centre[1]], [0, 0, 1]])
-    warped = cv2.warpAffine(ink, (turn @ shift)[:2], (ink.shape[1], ink.shape[0]), flags=cv2.INTER_LINEAR)
+    warped = cv2.warpAffine(ink, (turn @ slant)[:2], (ink.shape[1], ink.shape[0]), flags=cv2.INTER_LINEAR)
     top, bottom, left, right = bounding_box(warped > 0)
     return warped[top:bottom, left:right]
 
