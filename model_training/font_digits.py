@@ -105,6 +105,12 @@ def written(face: Path, digit: int, rng: np.random.Generator) -> bytes:
     return to_png(with_look(canvas, str(rng.choice(LOOKS))))
 
 
+def reading(classifier: Classifier, image: np.ndarray) -> str:
+    """The served answer to a 28x28 digit as one character: the digit, or "?" when it is flagged not a digit."""
+    answer = classifier.answer(image, 1)
+    return "?" if answer.not_a_digit else str(answer.predictions[0].digit)
+
+
 def evaluate(classifier: Classifier, by_package: dict[str, list[Path]], per_digit: int, seed: int = 0) -> dict:
     """Per package and per digit: samples, read right (and not flagged), flagged; the confusions."""
     rng = np.random.default_rng(seed)
@@ -114,8 +120,7 @@ def evaluate(classifier: Classifier, by_package: dict[str, list[Path]], per_digi
         for face in paths:
             for digit in range(10):
                 for _ in range(per_digit):
-                    answer = classifier.answer(preprocess(written(face, digit, rng)), 1)
-                    read = "?" if answer.not_a_digit else str(answer.predictions[0].digit)
+                    read = reading(classifier, preprocess(written(face, digit, rng)))
                     for key in (package, f"digit {digit}", "all"):
                         tally.setdefault(key, Counter()).update(count=1, right=read == str(digit), flagged=read == "?")
                     if read != str(digit):
@@ -138,8 +143,7 @@ def plot_faces(classifier: Classifier, by_package: dict[str, list[Path]], path: 
     for row, face in enumerate(rows):
         for digit, ax in enumerate(axes[row]):
             image = preprocess(written(face, digit, rng))
-            answer = classifier.answer(image, 1)
-            read = "?" if answer.not_a_digit else str(answer.predictions[0].digit)
+            read = reading(classifier, image)
             ax.imshow(image, cmap="gray_r")
             ax.set_title(read, fontsize=7, color="black" if read == str(digit) else "red", pad=1)
             ax.axis("off")
