@@ -16,6 +16,7 @@ sample of every digit in every face, so a reader can check each still reads as i
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 from collections import Counter
 from pathlib import Path
@@ -60,8 +61,10 @@ def faces(font_dir: Path = FONT_DIR) -> dict[str, list[Path]]:
     return {package: [found[n] for n in names] for package, names in FONT_PACKAGES.items()}
 
 
+@functools.lru_cache(maxsize=None)
 def glyph(face: Path, digit: int) -> np.ndarray:
-    """The digit as `face` draws it: an ink map (uint8, 255 full ink) cropped to its ink."""
+    """The digit as `face` draws it: an ink map (uint8, 255 full ink) cropped to its ink; drawn once
+    per face and digit (read-only), since every sample of it starts from the same glyph."""
     font = ImageFont.truetype(str(face), GLYPH_SIZE)
     image = Image.new("L", (3 * GLYPH_SIZE, 3 * GLYPH_SIZE), 0)
     ImageDraw.Draw(image).text((1.5 * GLYPH_SIZE, 1.5 * GLYPH_SIZE), str(digit), fill=255, font=font, anchor="mm")
@@ -72,6 +75,8 @@ def glyph(face: Path, digit: int) -> np.ndarray:
     if thicker >= 1:
         ink = cv2.copyMakeBorder(ink, thicker, thicker, thicker, thicker, cv2.BORDER_CONSTANT, value=0)
         ink = cv2.dilate(ink, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (thicker + 1, thicker + 1)))
+    ink = np.ascontiguousarray(ink)
+    ink.setflags(write=False)
     return ink
 
 
