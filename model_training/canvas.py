@@ -1,9 +1,10 @@
 """MNIST digits redrawn the way people draw them in the app: pen strokes on a canvas.
 
-A digit is thinned to its centre line and traced into pen paths; the paths are drawn with a
-round pen of any width, at any size and place, on a canvas of any size, in each of the three
-looks a browser exports (transparent, white, dark), and encoded as PNG. The tests, the browser
-tests and the benchmark use these drawings to exercise the whole serving path on real shapes.
+A digit is thinned to its centre line (Lee's skeleton, which keeps a thick digit's short arms)
+and traced into pen paths; the paths are drawn with a round pen of any width, at any size and
+place, on a canvas of any size, in each of the three looks a browser exports (transparent, white,
+dark), and encoded as PNG. The tests, the browser tests and the benchmark use these drawings to
+exercise the whole serving path on real shapes; training uses them for the canvas families.
 """
 
 from __future__ import annotations
@@ -12,37 +13,13 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
+from skimage.morphology import skeletonize
 
 LOOKS = ("transparent", "white", "dark")
 UPSCALE = 2  # paths are traced on the digit at twice MNIST's resolution
-TRACER_VERSION = 2  # bump when `pen_paths` changes, so cached tracings are rebuilt
+TRACER_VERSION = 3  # bump when `pen_paths` changes, so cached tracings are rebuilt
 
 Path = np.ndarray  # (n, 2) float x, y in MNIST's 28x28 coordinates
-
-
-def thin(mask: np.ndarray) -> np.ndarray:
-    """Zhang-Suen thinning: reduce a binary shape to a one-pixel-wide connected centre line."""
-    img = np.pad(mask.astype(np.uint8), 1)
-    while True:
-        changed = False
-        for step in (0, 1):
-            p = img
-            n = [np.roll(np.roll(p, dy, 0), dx, 1) for dy, dx in
-                 ((1, 0), (1, -1), (0, -1), (-1, -1), (-1, 0), (-1, 1), (0, 1), (1, 1))]
-            p2, p3, p4, p5, p6, p7, p8, p9 = n  # north, then clockwise
-            neighbours = sum(n)
-            ring = n + [p2]
-            transitions = sum(((ring[i] == 0) & (ring[i + 1] == 1)).astype(np.uint8) for i in range(8))
-            if step == 0:
-                cond = (p2 * p4 * p6 == 0) & (p4 * p6 * p8 == 0)
-            else:
-                cond = (p2 * p4 * p8 == 0) & (p2 * p6 * p8 == 0)
-            remove = (p == 1) & (neighbours >= 2) & (neighbours <= 6) & (transitions == 1) & cond
-            if remove.any():
-                img = img & ~remove
-                changed = True
-        if not changed:
-            return img[1:-1, 1:-1].astype(bool)
 
 
 def trace(skeleton: np.ndarray) -> list[np.ndarray]:
@@ -91,7 +68,7 @@ def pen_paths(digit: np.ndarray, min_points: int = 3) -> list[Path]:
     core is kept open, so thinning draws the loop rather than one stroke through its middle.
     """
     big = cv2.resize(digit, (28 * UPSCALE, 28 * UPSCALE), interpolation=cv2.INTER_LINEAR)
-    skeleton = thin((big > 100) & ~enclosed(big > 200))
+    skeleton = skeletonize((big > 100) & ~enclosed(big > 200), method="lee")
     paths = [p[:, ::-1] / UPSCALE for p in trace(skeleton) if len(p) >= min_points]
     return paths or [p[:, ::-1] / UPSCALE for p in trace(skeleton)]
 

@@ -179,7 +179,7 @@ def test_a_thick_pen_reaching_the_edge_is_still_a_canvas(client, mnist, look):
     """A thick pen may cover more of a canvas than its background and run off its edge: the pen's
     own flat colour keeps it a canvas (taken for a photo, it read as empty)."""
     _, (x_test, y_test) = mnist
-    style = Style(canvas=840, size=0.78, center=(0.43, 0.57), pen=0.107, look=look)
+    style = Style(canvas=840, size=0.85, center=(0.42, 0.58), pen=0.107, look=look)
     png = canvas.draw_digit(x_test[9062], style)
     image = open_image(png)
     gray = np.asarray(image.convert("L"))
