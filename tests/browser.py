@@ -70,11 +70,13 @@ def canvas_box(page: Page) -> dict[str, float]:
 
 
 def digit_strokes(digit: np.ndarray, box: dict[str, float], height: float = DIGIT_HEIGHT) -> list[Stroke]:
-    """An MNIST digit's pen paths placed in `box`: `height` of its height, centred, subsampled."""
+    """An MNIST digit's pen paths placed in `box`: `height` of its height (less where the digit
+    would not fit within 90% of the box's width: a touch outside the canvas scrolls the page),
+    centred, subsampled."""
     paths = pen_paths(digit)
     points = np.concatenate(paths)
     low, high = points.min(axis=0), points.max(axis=0)
-    scale = height * box["height"] / max(high[1] - low[1], 1.0)
+    scale = min(height * box["height"] / max(high[1] - low[1], 1.0), 0.9 * box["width"] / max(high[0] - low[0], 1.0))
     middle = (low + high) / 2
     centre = np.array([box["x"] + box["width"] / 2, box["y"] + box["height"] / 2])
     strokes = []
