@@ -12,8 +12,8 @@ test numbers of `model_training.numbers` from MNIST's test split, which training
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
 import pickle
-from multiprocessing import Pool
 from pathlib import Path
 
 import numpy as np
@@ -34,10 +34,11 @@ SEPARATOR_SHARE = 0.1  # of spaced numbers, each gap holds a separator this ofte
 NONDIGIT_SHARE = 0.1  # this share of numbers has one mark that is no digit in place of a digit
 LENGTHS = (1, 7)  # digits per training number
 HEIGHTS = (120, 160, 200, 280)  # canvas heights: the line recipe reduces every one to LINE_HEIGHT
+PARALLEL_FROM = 2000  # fewer images are traced sooner here than a pool of fresh workers starts
 
 
 def traced(images: np.ndarray, cache: Path) -> list[list[np.ndarray]]:
-    """Pen paths of every 28x28 image, computed on all cores once and kept in `cache`.
+    """Pen paths of every 28x28 image, computed once and kept in `cache`.
 
     The cache is used only for the same images traced by the same tracer version.
     """
@@ -47,14 +48,27 @@ def traced(images: np.ndarray, cache: Path) -> list[list[np.ndarray]]:
             stored = pickle.load(f)
         if isinstance(stored, dict) and stored.get("key") == key:
             return stored["paths"]
-    with Pool() as pool:
-        paths = pool.map(pen_paths, list(images), chunksize=256)
+    paths = trace_all(images)
     cache.parent.mkdir(parents=True, exist_ok=True)
     partial = cache.with_suffix(".partial")
     with partial.open("wb") as f:
         pickle.dump({"key": key, "paths": paths}, f)
     partial.replace(cache)
     return paths
+
+
+def trace_all(images: np.ndarray) -> list[list[np.ndarray]]:
+    """Pen paths of every 28x28 image, on all cores when there are many.
+
+    The workers are forked from a fresh server process, never from this one: a fork of a process
+    whose TensorFlow or OpenCV threads are running can hang in the child, as a training run once did.
+    """
+    if len(images) < PARALLEL_FROM:
+        return [pen_paths(image) for image in images]
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["model_training.canvas"])
+    with context.Pool() as pool:
+        return pool.map(pen_paths, list(images), chunksize=256)
 
 
 def nondigit_images(x: np.ndarray, y: np.ndarray, count: int, seed: int) -> np.ndarray:

@@ -119,6 +119,17 @@ def test_a_separator_between_digits_is_no_mark_of_the_number(mnist, monkeypatch)
     assert longer and separated >= 0.8 * len(longer), list(zip(marks, [t for _, t in longer]))
 
 
+def test_many_digits_are_traced_by_a_pool_to_the_same_paths(mnist, tmp_path):
+    """Enough digits go to a pool of workers from a fresh process; their paths are those traced here, and cached."""
+    (x, _), _ = mnist
+    images = x[:sequence_data.PARALLEL_FROM]
+    pooled = sequence_data.traced(images, tmp_path / "paths.pkl")
+    here = [numbers.pen_paths(image) for image in images]
+    assert len(pooled) == len(here) and all(len(a) == len(b) and all(np.array_equal(p, q) for p, q in zip(a, b))
+                                            for a, b in zip(pooled, here))
+    assert (tmp_path / "paths.pkl").is_file()
+
+
 ARGS = ["--epochs", "3", "--numbers", "96", "--val-numbers", "24", "--limit", "200", "--nondigits", "40",
         "--batch-size", "16", "--seed", "5"]
 
