@@ -56,6 +56,7 @@ def kill_once_written(command: list[str], path: Path, after_s: float = 0.0, time
     time.sleep(after_s)
     os.killpg(process.pid, signal.SIGKILL)
     process.wait()
+    assert path.exists(), f"{path.name} was not written within {timeout_s:.0f} s: {' '.join(command)}"
 
 
 def assert_killed_run_resumes(module: str, args: list[str], folder: Path, name: str, state: str,
